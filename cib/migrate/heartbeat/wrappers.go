@@ -11,6 +11,9 @@ type wrapper struct {
 	maxArgs int // -1: unlimited
 	split   splitKind
 	note    string // shown as a warning whenever the wrapper is used
+	// required lists the parameters today's agent (resource-agents 4.12)
+	// requires although the v1 wrapper could do without them.
+	required []string
 }
 
 type splitKind int
@@ -30,9 +33,9 @@ var wrappers = map[string]wrapper{
 	"IPaddr":     {agent: "IPaddr", params: []string{"ip", "cidr_netmask", "nic", "broadcast"}, minArgs: 1, maxArgs: 1, split: splitIPv4},
 	"IPaddr2":    {agent: "IPaddr2", params: []string{"ip", "cidr_netmask", "nic", "broadcast"}, minArgs: 1, maxArgs: 1, split: splitIPv4},
 	"IPv6addr":   {agent: "IPv6addr", params: []string{"ipv6addr", "cidr_netmask", "nic"}, minArgs: 1, maxArgs: 1, split: splitIPv6},
-	"SendArp":    {agent: "SendArp", params: []string{"ip", "nic"}, minArgs: 1, maxArgs: 1, split: splitSlash},
+	"SendArp":    {agent: "SendArp", params: []string{"ip", "nic"}, minArgs: 1, maxArgs: 1, split: splitSlash, required: []string{"nic"}},
 	"IPsrcaddr":  {agent: "IPsrcaddr", params: []string{"ipaddress"}, minArgs: 1, maxArgs: 1},
-	"Filesystem": {agent: "Filesystem", params: []string{"device", "directory", "fstype", "options"}, minArgs: 2, maxArgs: 4},
+	"Filesystem": {agent: "Filesystem", params: []string{"device", "directory", "fstype", "options"}, minArgs: 2, maxArgs: 4, required: []string{"fstype"}},
 	"LVM": {agent: "LVM", params: []string{"volgrpname"}, minArgs: 1, maxArgs: 1,
 		note: "the LVM agent is deprecated in current resource-agents; consider ocf:heartbeat:LVM-activate"},
 	"Raid1":        {agent: "Raid1", params: []string{"raidconf", "raiddev"}, minArgs: 2, maxArgs: 2},
@@ -43,7 +46,7 @@ var wrappers = map[string]wrapper{
 	"Xinetd":       {agent: "Xinetd", params: []string{"service"}, minArgs: 1, maxArgs: 1},
 	"db2":          {agent: "db2", params: []string{"instance"}, minArgs: 1, maxArgs: 1},
 	"ids":          {agent: "ids", params: []string{"informixdir", "informixserver", "onconfig"}, minArgs: 0, maxArgs: 3, split: splitIDS},
-	"WinPopup":     {agent: "WinPopup", params: []string{"hostfile"}, minArgs: 0, maxArgs: 1},
+	"WinPopup":     {agent: "WinPopup", params: []string{"hostfile"}, minArgs: 0, maxArgs: 1, required: []string{"hostfile"}},
 	"AudibleAlarm": {agent: "AudibleAlarm", params: []string{"nodelist"}, minArgs: 0, maxArgs: -1, split: splitJoinAll},
 	"LinuxSCSI":    {agent: "LinuxSCSI", params: []string{"scsi"}, minArgs: 1, maxArgs: 1},
 	"ICP":          {agent: "ICP", params: []string{"driveid", "device"}, minArgs: 2, maxArgs: 2},

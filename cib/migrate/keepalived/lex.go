@@ -104,8 +104,8 @@ func (lx *lexer) lexFile(fsName string, data []byte) {
 			continue
 		}
 		if line[0] == '@' {
-			id, rest, _ := strings.Cut(line, " ")
-			if j := strings.IndexByte(id, '\t'); j >= 0 {
+			id, rest := line, ""
+			if j := strings.IndexAny(line, " \t"); j >= 0 {
 				id, rest = line[:j], line[j+1:]
 			}
 			neg := strings.HasPrefix(id, "@^")
@@ -145,12 +145,19 @@ func (lx *lexer) lexFile(fsName string, data []byte) {
 			lx.d.warnf(pos, line[:4], "keepalived sequence/list expansion is not supported; line ignored")
 			continue
 		}
-		if strings.IndexByte(line, '$') >= 0 {
-			line = lx.substitute(line)
-			if len(line) > maxLineLen {
-				lx.stop(pos, "", "line longer than %d bytes after parameter substitution", maxLineLen)
-				return
+		// Substitute until nothing changes, so a parameter's value may use
+		// parameters defined after it; bounded against self-reference.
+		for pass := 0; pass < 16 && strings.IndexByte(line, '$') >= 0; pass++ {
+			next := lx.substitute(line)
+			if next == line || len(next) > maxLineLen {
+				line = next
+				break
 			}
+			line = next
+		}
+		if len(line) > maxLineLen {
+			lx.stop(pos, "", "line longer than %d bytes after parameter substitution", maxLineLen)
+			return
 		}
 		for _, sub := range strings.Split(line, "\n") {
 			lx.lexLine(fsName, strings.TrimSpace(sub), pos)

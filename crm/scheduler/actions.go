@@ -1,0 +1,543 @@
+package scheduler
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/gocrm/gocrm/cib"
+)
+
+// Action is one step of the transition.
+type Action struct {
+	ID       int
+	Rsc      *Resource // nil for node actions (fencing)
+	Task     string    // start, stop, monitor, promote, demote, running, stopped, promoted, demoted, stonith, ...
+	Node     *Node
+	Interval int64
+	Pseudo   bool
+	Optional bool
+	Runnable bool
+	Reason   string
+	// FenceAction is reboot, off or on for stonith actions.
+	FenceAction string
+	// Needs: nothing, quorum, fencing.
+	needs string
+
+	before []*edge // orderings where this action is "then"
+	after  []*edge // orderings where this action is "first"
+	// requiredRunnableBefore counts one-or-more inputs.
+	oneOrMore bool
+}
+
+type edge struct {
+	first, then *Action
+	flags       int
+}
+
+// Key returns the Pacemaker operation key (rsc_task_interval).
+func (a *Action) Key() string {
+	if a.Rsc == nil {
+		return a.Task
+	}
+	return a.Rsc.ID + "_" + a.Task + "_" + strconv.FormatInt(a.Interval, 10)
+}
+
+func (a *Action) String() string {
+	n := ""
+	if a.Node != nil {
+		n = " on " + a.Node.Name
+	}
+	return a.Key() + n
+}
+
+func actionMapKey(task string, n *Node, interval int64) string {
+	k := task + "_" + strconv.FormatInt(interval, 10)
+	if n != nil {
+		k += "@" + n.Name
+	}
+	return k
+}
+
+// newAction finds or creates an action for r.
+func (cl *Cluster) action(r *Resource, task string, n *Node, interval int64, optional bool) *Action {
+	k := actionMapKey(task, n, interval)
+	if a, ok := r.actions[k]; ok {
+		if !optional && a.Optional {
+			a.Optional = false
+		}
+		return a
+	}
+	a := &Action{ID: cl.nextActionID, Rsc: r, Task: task, Node: n, Interval: interval, Optional: optional, Runnable: true}
+	cl.nextActionID++
+	r.actions[k] = a
+	cl.Actions = append(cl.Actions, a)
+	if r.Kind != cib.KindPrimitive {
+		a.Pseudo = true
+	}
+	if r.Kind == cib.KindPrimitive {
+		cl.updateRunnable(a)
+	}
+	return a
+}
+
+func (cl *Cluster) findAction(r *Resource, task string, n *Node) *Action {
+	if r == nil {
+		return nil
+	}
+	return r.actions[actionMapKey(task, n, 0)]
+}
+
+func (cl *Cluster) findActions(r *Resource, task string) []*Action {
+	var out []*Action
+	for _, a := range cl.Actions {
+		if a.Rsc == r && a.Task == task && a.Interval == 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (a *Action) setReason(reason string, overwrite bool) {
+	if a.Reason == "" || overwrite {
+		a.Reason = reason
+	}
+}
+
+// updateRunnable applies node and quorum checks to a new primitive action.
+func (cl *Cluster) updateRunnable(a *Action) {
+	r := a.Rsc
+	switch a.Task {
+	case "start", "promote":
+		a.needs = r.Requires
+	default:
+		a.needs = "nothing"
+	}
+	if a.Pseudo {
+		return
+	}
+	if a.Node == nil {
+		a.Runnable = false
+		return
+	}
+	if !a.Node.Online || a.Node.Unclean || (a.Node.Pending && a.Task != "stop") {
+		a.Runnable = false
+		return
+	}
+	if !r.Managed && a.Task != "monitor" {
+		a.Runnable = false
+	}
+	if a.needs == "nothing" {
+		return
+	}
+	if !cl.HaveQuorum {
+		switch cl.NoQuorumPolicy {
+		case "stop", "demote":
+			a.Runnable = false
+			a.setReason("no quorum", true)
+		case "freeze":
+			if !r.Active() || roleRank(r.NextRole) > roleRank(r.Role) {
+				a.Runnable = false
+				a.setReason("quorum freeze", true)
+			}
+		case "suicide":
+			a.Runnable = false
+			a.setReason("no quorum", true)
+		}
+	}
+}
+
+// flag changes with reasons, as Pacemaker's pe_action_set_flag_reason.
+func implyRequired(a, by *Action) bool {
+	if !a.Optional {
+		return false
+	}
+	a.Optional = false
+	if by != nil && by.Rsc != a.Rsc {
+		a.setReason(reasonText("required", by), false)
+	}
+	return true
+}
+
+func implyUnrunnable(a, by *Action) bool {
+	if !a.Runnable {
+		return false
+	}
+	a.Runnable = false
+	if by != nil && by.Rsc != a.Rsc {
+		a.setReason(reasonText("unrunnable", by), false)
+	}
+	return true
+}
+
+func reasonText(change string, by *Action) string {
+	if by.Rsc == nil {
+		return change + " " + by.Task
+	}
+	return change + " " + by.Rsc.ID + " " + by.Task
+}
+
+func (cl *Cluster) order(first, then *Action, flags int) {
+	if first == nil || then == nil || first == then {
+		return
+	}
+	for _, e := range first.after {
+		if e.then == then {
+			e.flags |= flags
+			return
+		}
+	}
+	e := &edge{first: first, then: then, flags: flags}
+	first.after = append(first.after, e)
+	then.before = append(then.before, e)
+}
+
+// ---- per-resource action creation ----
+
+func (cl *Cluster) createActions(r *Resource) {
+	switch r.Kind {
+	case cib.KindGroup:
+		cl.createCollectiveActions(r)
+	case cib.KindClone:
+		cl.createCollectiveActions(r)
+	default:
+		cl.createPrimitiveActions(r)
+	}
+}
+
+func (cl *Cluster) createCollectiveActions(r *Resource) {
+	for _, c := range r.Children {
+		cl.createActions(c)
+	}
+	// Pseudo actions: start/running, stop/stopped (+ promote/demote for promotable).
+	anyStart, anyStop := false, false
+	startRunnable := false
+	anyStartRunnable := false
+	for _, p := range r.Primitives() {
+		for _, a := range p.actions {
+			if a.Interval != 0 {
+				continue
+			}
+			switch a.Task {
+			case "start":
+				if !a.Optional {
+					anyStart = true
+				}
+				if a.Runnable {
+					anyStartRunnable = true
+				}
+			case "stop":
+				if !a.Optional {
+					anyStop = true
+				}
+			}
+		}
+	}
+	startRunnable = anyStartRunnable || !anyStart
+	start := cl.action(r, "start", nil, 0, !anyStart)
+	running := cl.action(r, "running", nil, 0, !anyStart)
+	stop := cl.action(r, "stop", nil, 0, !anyStop)
+	stopped := cl.action(r, "stopped", nil, 0, !anyStop)
+	_ = startRunnable
+	for _, a := range []*Action{start, running, stop, stopped} {
+		a.Pseudo = true
+	}
+	if r.IsClone() && r.Promotable {
+		anyPromote, anyDemote := false, false
+		for _, p := range r.Primitives() {
+			for _, a := range p.actions {
+				if a.Task == "promote" && !a.Optional {
+					anyPromote = true
+				}
+				if a.Task == "demote" && !a.Optional {
+					anyDemote = true
+				}
+			}
+		}
+		for _, t := range []string{"promote", "promoted"} {
+			cl.action(r, t, nil, 0, !anyPromote).Pseudo = true
+		}
+		for _, t := range []string{"demote", "demoted"} {
+			cl.action(r, t, nil, 0, !anyDemote).Pseudo = true
+		}
+	}
+}
+
+func (cl *Cluster) createPrimitiveActions(r *Resource) {
+	if r.NextRole == RoleUnknown {
+		if r.Assigned != nil {
+			r.NextRole = RoleStarted
+		} else {
+			r.NextRole = RoleStopped
+		}
+	}
+	if r.Assigned == nil {
+		r.NextRole = RoleStopped
+	}
+	if r.NextRole == RoleStarted && r.Parent != nil && r.Top().Promotable {
+		r.NextRole = RoleUnpromoted
+	}
+	current := r.CurrentNode()
+	if len(r.RunningOn) > 0 {
+		current = r.RunningOn[0]
+	}
+	needStop, needPromote, moving := false, false, false
+	if current != nil && r.Assigned != nil && current != r.Assigned && roleRank(r.NextRole) >= roleRank(RoleStarted) {
+		moving, needStop = true, true
+	}
+	if len(r.RunningOn) > 1 && r.MultipleActive != "block" {
+		needStop = true
+	}
+	role := r.Role
+	if role == RoleStarted && r.Parent != nil && r.Top().Promotable {
+		role = RoleUnpromoted
+	}
+	if !moving {
+		switch {
+		case r.Failed && r.Managed:
+			if r.onFail == "demote" {
+				if r.NextRole == RolePromoted {
+					needPromote = true
+				}
+			} else {
+				needStop = true
+			}
+		case r.Blocked:
+			needStop = true
+		}
+	}
+	// Bring down to stopped on current node(s).
+	cur := role
+	for cur != RoleStopped {
+		next := stepDown(cur)
+		cl.transition(r, cur, next, current, !needStop)
+		cur = next
+	}
+	// Bring back up to the current role on the next node.
+	if roleRank(role) <= roleRank(r.NextRole) && !r.Blocked {
+		cur = RoleStopped
+		for cur != role {
+			next := stepUp(cur, role)
+			req := needStop
+			if next == RolePromoted && needPromote {
+				req = true
+			}
+			cl.transition(r, cur, next, r.Assigned, !req)
+			cur = next
+		}
+	}
+	// Then to the next role.
+	cur = role
+	for cur != r.NextRole {
+		var next string
+		if roleRank(r.NextRole) < roleRank(cur) {
+			next = stepDown(cur)
+			if roleRank(next) < roleRank(r.NextRole) {
+				next = r.NextRole
+			}
+		} else {
+			next = stepUp(cur, r.NextRole)
+		}
+		if next == cur {
+			break
+		}
+		cl.transition(r, cur, next, r.Assigned, false)
+		cur = next
+	}
+	cl.createRecurring(r)
+}
+
+func stepDown(role string) string {
+	switch role {
+	case RolePromoted:
+		return RoleUnpromoted
+	}
+	return RoleStopped
+}
+
+func stepUp(from, to string) string {
+	switch from {
+	case RoleStopped:
+		if to == RoleStarted {
+			return RoleStarted
+		}
+		return RoleUnpromoted
+	case RoleStarted:
+		if to == RolePromoted {
+			return RoleUnpromoted
+		}
+		return to
+	case RoleUnpromoted:
+		if to == RolePromoted {
+			return RolePromoted
+		}
+		return to
+	}
+	return to
+}
+
+// transition creates the action taking r from one role to an adjacent one.
+func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bool) {
+	switch {
+	case to == RoleStopped:
+		for _, node := range r.RunningOn {
+			st := cl.action(r, "stop", node, 0, optional)
+			if r.Assigned == nil {
+				st.setReason("node availability", true)
+			}
+			if !r.Managed {
+				st.Runnable = false
+			}
+		}
+	case from == RoleStopped:
+		if n == nil {
+			return
+		}
+		st := cl.action(r, "start", n, 0, true)
+		if st.Runnable && !optional {
+			st.Optional = false
+		}
+	case to == RolePromoted:
+		if n != nil {
+			cl.action(r, "promote", n, 0, optional)
+		}
+	case from == RolePromoted:
+		node := n
+		if len(r.RunningOn) > 0 {
+			node = r.RunningOn[0]
+		}
+		if node != nil {
+			cl.action(r, "demote", node, 0, optional)
+		}
+	}
+}
+
+// createRecurring schedules recurring monitors for the next role on the
+// assigned node, and probes on nodes without history.
+func (cl *Cluster) createRecurring(r *Resource) {
+	if r.Assigned == nil || !r.Managed {
+		return
+	}
+	start := cl.findAction(r, "start", r.Assigned)
+	moving := start != nil && !start.Optional
+	for _, op := range r.Ops {
+		if op.Name != "monitor" || op.Interval == 0 || !op.Enabled {
+			continue
+		}
+		role := op.Role
+		if role == "" {
+			if r.NextRole == RolePromoted {
+				continue
+			}
+		} else if role == RoleStopped {
+			continue
+		} else if role != r.NextRole && !(role == RoleUnpromoted && r.NextRole == RoleStarted) {
+			continue
+		}
+		optional := !moving && cl.hasRecurring(r, r.Assigned, op.Interval)
+		if r.NextRole == RolePromoted || role == RolePromoted {
+			if p := cl.findAction(r, "promote", r.Assigned); p != nil && !p.Optional {
+				optional = false
+			}
+		}
+		if role == RoleUnpromoted || (role == "" && r.Parent != nil && r.Top().Promotable) {
+			if d := cl.findAction(r, "demote", r.Assigned); d != nil && !d.Optional {
+				optional = false
+			}
+		}
+		m := cl.action(r, "monitor", r.Assigned, op.Interval, optional)
+		if start != nil {
+			cl.order(start, m, ordOptional|ordRunnableLeft)
+		}
+	}
+}
+
+func (cl *Cluster) hasRecurring(r *Resource, n *Node, interval int64) bool {
+	for _, op := range r.opHistory[n.Name] {
+		if op.Operation == "monitor" && op.Interval == interval && op.OpStatus != execCancelled {
+			return true
+		}
+	}
+	return false
+}
+
+func (cl *Cluster) createProbes() {
+	for _, r := range cl.primitives {
+		if r.Orphan {
+			continue
+		}
+		for _, n := range cl.Nodes {
+			if !n.Online || n.Unclean || r.knownOn[n.Name] || r.discoverNever[n.Name] {
+				continue
+			}
+			if n.Pending {
+				continue
+			}
+			// For anonymous clones, probe once per node using a single instance.
+			if ca := cloneAncestor(r); ca != nil {
+				if cl.cloneProbedOn(ca, r, n) {
+					continue
+				}
+			}
+			p := cl.action(r, "monitor", n, 0, false)
+			p.Runnable = true
+			if start := cl.findAction(r, "start", n); start != nil {
+				cl.order(p, start, ordOptional)
+			}
+			if stop := cl.findAction(r, "stop", n); stop != nil {
+				cl.order(p, stop, ordOptional)
+			}
+		}
+	}
+}
+
+func (cl *Cluster) cloneProbedOn(clone, r *Resource, n *Node) bool {
+	for _, inst := range clone.Children {
+		for _, p := range inst.Primitives() {
+			if p.BaseID != r.BaseID {
+				continue
+			}
+			if p.knownOn[n.Name] {
+				return true
+			}
+			if p != r && p.actions[actionMapKey("monitor", n, 0)] != nil {
+				return true
+			}
+		}
+	}
+	// Prefer the instance that will run on n.
+	for _, inst := range clone.Children {
+		for _, p := range inst.Primitives() {
+			if p.BaseID == r.BaseID && p != r && p.Assigned == n && r.Assigned != n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (cl *Cluster) debugf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// Inputs returns the actions that must complete before a (its orderings),
+// considering only orderings between actions that are both in the graph.
+func (a *Action) Inputs() []*Action {
+	var out []*Action
+	for _, e := range a.before {
+		out = append(out, e.first)
+	}
+	return out
+}
+
+// InGraph reports whether the action is part of the executable transition
+// graph: required and runnable.
+func (a *Action) InGraph() bool { return !a.Optional && a.Runnable }
+
+// GraphActions returns the actions of the transition graph in creation order.
+func (t *Transition) GraphActions() []*Action {
+	var out []*Action
+	for _, a := range t.Actions {
+		if a.InGraph() {
+			out = append(out, a)
+		}
+	}
+	return out
+}

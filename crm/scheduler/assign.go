@@ -1,0 +1,839 @@
+package scheduler
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/gocrm/gocrm/cib"
+)
+
+// infinityHack marks a positive score that a negative colocation would make
+// negative while merging dependents' preferences (Pacemaker's INFINITY_HACK).
+const infinityHack = cib.Infinity * -100
+
+func (r *Resource) addScore(n string, s int) {
+	old, ok := r.allowed[n]
+	if !ok {
+		r.allowed[n] = s
+		return
+	}
+	r.allowed[n] = cib.AddScores(old, s)
+}
+
+// location applies a score to r and, for collective resources, to every
+// descendant (as Pacemaker pushes group/clone locations to children).
+func (r *Resource) location(n string, s int) {
+	r.addScore(n, s)
+	for _, c := range r.Children {
+		c.location(n, s)
+	}
+}
+
+func (cl *Cluster) applyNodeCriteria() {
+	// Symmetric default.
+	var all func(r *Resource)
+	all = func(r *Resource) {
+		if cl.SymmetricCluster {
+			for _, n := range cl.Nodes {
+				r.addScore(n.Name, 0)
+			}
+		}
+		for _, c := range r.Children {
+			all(c)
+		}
+	}
+	for _, r := range cl.Resources {
+		all(r)
+	}
+	// Location constraints.
+	for _, l := range cl.locations {
+		if l.role != "" && l.role != RolePromoted && l.role != RoleUnpromoted {
+			continue
+		}
+		if l.role != "" {
+			continue // role-specific: used for promotion scores
+		}
+		names := make([]string, 0, len(l.scores))
+		for n := range l.scores {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			l.rsc.location(n, l.scores[n])
+		}
+		if l.discovery == "never" || l.discovery == "exclusive" {
+			for _, n := range cl.Nodes {
+				if _, ok := l.scores[n.Name]; !ok && l.discovery == "exclusive" {
+					for _, p := range l.rsc.Primitives() {
+						p.discoverNever[n.Name] = true
+					}
+				}
+			}
+			if l.discovery == "never" {
+				for n := range l.scores {
+					for _, p := range l.rsc.Primitives() {
+						p.discoverNever[n] = true
+					}
+				}
+			}
+		}
+	}
+	// Stickiness, failure thresholds, stop failures.
+	for _, p := range cl.primitives {
+		if p.Managed && p.Stickiness > 0 && len(p.RunningOn) == 1 {
+			n := p.RunningOn[0]
+			_, explicit := p.allowed[n.Name]
+			if cl.SymmetricCluster || explicit {
+				p.addScore(n.Name, p.Stickiness)
+			}
+		}
+		for _, n := range cl.Nodes {
+			if p.stopFailed["ban:"+n.Name] {
+				p.addScore(n.Name, -cib.Infinity)
+			}
+			fc := cl.FailCount(p, n)
+			if fc > 0 && p.MigrationThreshold > 0 && fc >= p.MigrationThreshold {
+				target := p
+				if clone := cloneAncestor(p); clone != nil {
+					target = clone
+				}
+				target.location(n.Name, -cib.Infinity)
+			}
+		}
+	}
+}
+
+func cloneAncestor(r *Resource) *Resource {
+	for p := r.Parent; p != nil; p = p.Parent {
+		if p.IsClone() {
+			return p
+		}
+	}
+	return nil
+}
+
+// expandGroupColocations moves "group with X" to "first member with X" and adds
+// the internal member colocations.
+func (cl *Cluster) expandGroups(r *Resource) {
+	for _, c := range r.Children {
+		cl.expandGroups(c)
+	}
+	if r.Kind != cib.KindGroup || len(r.Children) == 0 {
+		return
+	}
+	first := r.Children[0]
+	for _, co := range r.thisWith {
+		co.dependent = first
+		first.thisWith = append(first.thisWith, co)
+	}
+	r.thisWith = nil
+	for i := 1; i < len(r.Children); i++ {
+		cl.addColocation("group:internal_colocation", r.Children[i], r.Children[i-1], cib.Infinity, "", "", "", "")
+	}
+}
+
+func available(n *Node, score int, considerScore bool) bool {
+	if n == nil || !n.Available() {
+		return false
+	}
+	if considerScore && score < 0 {
+		return false
+	}
+	return true
+}
+
+// assignedNode returns where a (possibly collective) resource is assigned.
+func (r *Resource) assignedNode() *Node {
+	switch r.Kind {
+	case cib.KindPrimitive:
+		return r.Assigned
+	case cib.KindGroup:
+		if len(r.Children) > 0 {
+			return r.Children[0].Assigned
+		}
+	}
+	return r.Assigned
+}
+
+func (r *Resource) isProvisional() bool {
+	return r.provisional
+}
+
+func (cl *Cluster) setProvisional(r *Resource) {
+	r.provisional = true
+	for _, c := range r.Children {
+		cl.setProvisional(c)
+	}
+}
+
+func (cl *Cluster) assign(r *Resource, prefer *Node) *Node {
+	switch r.Kind {
+	case cib.KindGroup:
+		return cl.assignGroup(r, prefer)
+	case cib.KindClone:
+		cl.assignClone(r)
+		return nil
+	}
+	return cl.assignPrimitive(r, prefer)
+}
+
+func (cl *Cluster) assignGroup(r *Resource, prefer *Node) *Node {
+	if r.Parent != nil && !r.Parent.assigning {
+		cl.assign(r.Parent, prefer)
+		return r.assignedNode()
+	}
+	if !r.provisional {
+		return r.assignedNode()
+	}
+	if r.assigning {
+		return nil
+	}
+	r.assigning = true
+	var first *Node
+	for i, c := range r.Children {
+		n := cl.assignPrimitive(c, prefer)
+		if i == 0 {
+			first = n
+		}
+	}
+	r.assigning = false
+	r.provisional = false
+	if len(r.Children) > 0 {
+		r.NextRole = r.Children[0].NextRole
+	}
+	r.Assigned = first
+	return first
+}
+
+// primaryNode gives the node of a colocation primary and whether it is
+// assigned.
+func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
+	prim := co.primary
+	if prim.IsClone() {
+		cl.colocationWithClone(dep, co)
+		return
+	}
+	if prim.provisional {
+		return
+	}
+	if co.depRole != "" && co.depRole != dep.NextRole && !(co.depRole == RoleUnpromoted && dep.NextRole == RoleUnknown) {
+		return
+	}
+	if co.primRole != "" && co.primRole != prim.NextRole {
+		return
+	}
+	pn := prim.assignedNode()
+	attr := co.nodeAttr
+	if attr == "" {
+		attr = "#uname"
+	}
+	var value string
+	if pn != nil {
+		value = pn.Attrs[attr]
+	} else if co.score < 0 {
+		return
+	}
+	work := copyScores(dep.allowed)
+	for _, n := range cl.Nodes {
+		s, ok := work[n.Name]
+		if !ok {
+			continue
+		}
+		if pn == nil {
+			work[n.Name] = cib.AddScores(-cib.Infinity, s)
+		} else if strings.EqualFold(n.Attrs[attr], value) && n.Attrs[attr] != "" || n == pn {
+			if co.score < cib.Infinity {
+				work[n.Name] = cib.AddScores(co.score, s)
+			}
+		} else if co.score >= cib.Infinity {
+			work[n.Name] = cib.AddScores(-cib.Infinity, s)
+		}
+	}
+	if co.score <= -cib.Infinity || co.score >= cib.Infinity || cl.anyAvailable(work) {
+		dep.allowed = work
+	}
+}
+
+// colocationWithClone applies "R with clone": R may run where an instance is.
+func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
+	clone := co.primary
+	if clone.provisional {
+		return
+	}
+	nodes := map[string]bool{}
+	for _, inst := range clone.Children {
+		if n := inst.assignedNode(); n != nil {
+			if co.primRole != "" {
+				if inst.NextRole != co.primRole {
+					continue
+				}
+			}
+			nodes[n.Name] = true
+		}
+	}
+	work := copyScores(dep.allowed)
+	for name, s := range work {
+		if nodes[name] {
+			if co.score < cib.Infinity {
+				work[name] = cib.AddScores(co.score, s)
+			}
+		} else if co.score >= cib.Infinity {
+			work[name] = cib.AddScores(-cib.Infinity, s)
+		}
+	}
+	if co.score <= -cib.Infinity || co.score >= cib.Infinity || cl.anyAvailable(work) {
+		dep.allowed = work
+	}
+}
+
+func copyScores(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (cl *Cluster) anyAvailable(m map[string]int) bool {
+	for name, s := range m {
+		if n := cl.nodeByName[name]; available(n, s, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// bestScoreMatching returns r's best score on an available node whose attr
+// equals value.
+func (cl *Cluster) bestScoreMatching(r *Resource, attr, value string) int {
+	best := -cib.Infinity
+	for name, s := range r.allowed {
+		n := cl.nodeByName[name]
+		if n == nil || !available(n, 0, false) {
+			continue
+		}
+		if s > best && strings.EqualFold(n.Attrs[attr], value) {
+			best = s
+		}
+	}
+	return best
+}
+
+// addColocatedScores merges r's (a dependent's) preferences into nodes,
+// scaled by factor, recursing along "with this" colocations.
+func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr string, factor float64, onlyPositive bool, merging map[*Resource]bool) map[string]int {
+	if merging[r] {
+		return nodes
+	}
+	merging[r] = true
+	defer delete(merging, r)
+	src := r
+	if r.Kind == cib.KindGroup && len(r.Children) > 0 {
+		src = r.Children[0]
+	}
+	if attr == "" {
+		attr = "#uname"
+	}
+	work := copyScores(nodes)
+	for _, n := range cl.Nodes {
+		cur, ok := work[n.Name]
+		if !ok {
+			continue
+		}
+		score := cl.bestScoreMatching(src, attr, n.Attrs[attr])
+		if factor < 0 && score < 0 {
+			continue
+		}
+		wf := factor * float64(score)
+		var w int
+		if wf < 0 {
+			w = int(wf - 0.5)
+		} else {
+			w = int(wf + 0.5)
+		}
+		if w == 0 && score != 0 {
+			if factor > 0 {
+				w = 1
+			} else if factor < 0 {
+				w = -1
+			}
+		}
+		ns := cib.AddScores(w, cur)
+		if onlyPositive && ns < 0 && cur > 0 {
+			work[n.Name] = infinityHack
+			continue
+		}
+		if onlyPositive && ns < 0 && cur == 0 {
+			continue
+		}
+		work[n.Name] = ns
+	}
+	if cl.anyAvailable(work) {
+		for _, co := range src.withThis {
+			if !cl.hasInfluence(co) {
+				continue
+			}
+			of := factor * float64(co.score) / float64(cib.Infinity)
+			work = cl.addColocatedScores(co.dependent, work, co.nodeAttr, of, true, merging)
+		}
+	}
+	if onlyPositive {
+		for k, v := range work {
+			if v == infinityHack {
+				work[k] = 1
+			}
+		}
+	}
+	return work
+}
+
+func (cl *Cluster) hasInfluence(co *colocation) bool {
+	return co.influence || !co.primary.Active()
+}
+
+func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
+	if r.Parent != nil && !r.Parent.assigning {
+		cl.assign(r.Parent, prefer)
+		return r.Assigned
+	}
+	if !r.provisional {
+		return r.Assigned
+	}
+	if r.assigning {
+		return nil
+	}
+	r.assigning = true
+	sortColocations(r.thisWith, true)
+	for _, co := range r.thisWith {
+		cl.assign(co.primary, nil)
+		cl.colocationMatch(r, co)
+	}
+	for _, co := range r.withThis {
+		if !cl.hasInfluence(co) {
+			continue
+		}
+		r.allowed = cl.addColocatedScores(co.dependent, r.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, map[*Resource]bool{})
+	}
+	if r.TargetRole == RoleStopped || (r.Parent != nil && r.Parent.TargetRole == RoleStopped) || (r.Parent != nil && r.Parent.Parent != nil && r.Parent.Parent.TargetRole == RoleStopped) {
+		for k := range r.allowed {
+			r.allowed[k] = -cib.Infinity
+		}
+		r.NextRole = RoleStopped
+	}
+	switch {
+	case !r.Managed:
+		cur := r.CurrentNode()
+		r.NextRole = r.Role
+		cl.finalize(r, cur, true)
+	case cl.StopAllResources:
+		cl.finalize(r, nil, true)
+	default:
+		cl.assignBest(r, prefer)
+	}
+	r.assigning = false
+	return r.Assigned
+}
+
+func (cl *Cluster) sortedNodes(r *Resource) []*Node {
+	var out []*Node
+	for name := range r.allowed {
+		if n := cl.nodeByName[name]; n != nil {
+			out = append(out, n)
+		}
+	}
+	cur := r.CurrentNode()
+	eff := func(n *Node) int {
+		if !available(n, 0, false) {
+			return -cib.Infinity
+		}
+		return r.allowed[n.Name]
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		ea, eb := eff(a), eff(b)
+		if ea != eb {
+			return ea > eb
+		}
+		if a.numAssigned != b.numAssigned {
+			return a.numAssigned < b.numAssigned
+		}
+		if cur != nil && (a == cur) != (b == cur) {
+			return a == cur
+		}
+		return a.Name < b.Name
+	})
+	return out
+}
+
+func (cl *Cluster) assignBest(r *Resource, prefer *Node) {
+	nodes := cl.sortedNodes(r)
+	var chosen *Node
+	if prefer != nil && len(nodes) > 0 {
+		if s, ok := r.allowed[prefer.Name]; ok && s >= 0 && available(prefer, s, true) {
+			chosen = prefer
+		}
+	}
+	if chosen == nil && len(nodes) > 0 {
+		chosen = nodes[0]
+		if r.allowed[chosen.Name] > 0 && available(chosen, 0, false) {
+			if cur := r.CurrentNode(); cur != nil && available(cur, 0, false) {
+				for _, n := range nodes[1:] {
+					if r.allowed[n.Name] != r.allowed[chosen.Name] {
+						break
+					}
+					if n == cur {
+						chosen = n
+					}
+				}
+			}
+		}
+	}
+	cl.finalize(r, chosen, false)
+}
+
+func (cl *Cluster) finalize(r *Resource, chosen *Node, force bool) {
+	if !force && chosen != nil {
+		if r.allowed[chosen.Name] < 0 || !available(chosen, 0, false) {
+			chosen = nil
+		}
+		if _, ok := r.allowed[chosen.nameOrEmpty()]; chosen != nil && !ok {
+			chosen = nil
+		}
+	}
+	r.provisional = false
+	if chosen == nil {
+		r.NextRole = RoleStopped
+		r.Assigned = nil
+		return
+	}
+	r.Assigned = chosen
+	chosen.numAssigned++
+	if r.NextRole == RoleUnknown {
+		r.NextRole = RoleStarted
+	}
+}
+
+func (n *Node) nameOrEmpty() string {
+	if n == nil {
+		return ""
+	}
+	return n.Name
+}
+
+func (cl *Cluster) deallocate(r *Resource) {
+	if r.Assigned != nil {
+		r.Assigned.numAssigned--
+	}
+	r.Assigned = nil
+	r.provisional = true
+	r.NextRole = RoleUnknown
+}
+
+// ---- clones ----
+
+func (cl *Cluster) assignClone(c *Resource) {
+	if !c.provisional || c.assigning {
+		return
+	}
+	c.assigning = true
+	sortColocations(c.thisWith, true)
+	for _, co := range c.thisWith {
+		cl.assign(co.primary, nil)
+	}
+	for _, co := range c.withThis {
+		if !cl.hasInfluence(co) {
+			continue
+		}
+		c.allowed = cl.addColocatedScores(co.dependent, c.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, map[*Resource]bool{})
+	}
+	insts := append([]*Resource(nil), c.Children...)
+	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
+	cl.distribute(c, insts)
+	if c.Promotable {
+		cl.setInstanceRoles(c)
+	}
+	c.assigning = false
+	c.provisional = false
+}
+
+func instanceNode(r *Resource) *Node {
+	var nodes []*Node
+	for _, p := range r.Primitives() {
+		for _, n := range p.RunningOn {
+			found := false
+			for _, x := range nodes {
+				if x == n {
+					found = true
+				}
+			}
+			if !found {
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	if len(nodes) == 1 {
+		return nodes[0]
+	}
+	return nil
+}
+
+func instanceFailed(r *Resource) bool {
+	for _, p := range r.Primitives() {
+		if p.Failed {
+			return true
+		}
+	}
+	return false
+}
+
+func (cl *Cluster) cmpInstance(c *Resource, a, b *Resource) bool {
+	na, nb := instanceNode(a), instanceNode(b)
+	if (na != nil) != (nb != nil) {
+		return na != nil
+	}
+	if na != nil && nb != nil {
+		ca, cb := available(na, 0, false), available(nb, 0, false)
+		if ca != cb {
+			return ca
+		}
+	}
+	fa, fb := instanceFailed(a), instanceFailed(b)
+	if fa != fb {
+		return !fa
+	}
+	if na != nil && nb != nil {
+		sa, sb := c.allowed[na.Name], c.allowed[nb.Name]
+		if sa != sb {
+			return sa > sb
+		}
+	}
+	return a.instanceNum < b.instanceNum
+}
+
+func (cl *Cluster) distribute(c *Resource, insts []*Resource) {
+	count := map[string]int{}
+	availNodes := 0
+	for name := range c.allowed {
+		if n := cl.nodeByName[name]; available(n, 0, false) {
+			availNodes++
+		}
+	}
+	max := c.CloneMax
+	allColoc := max < availNodes
+	loopMax := 1
+	if availNodes > 0 {
+		loopMax = max / availNodes
+	}
+	if loopMax < 1 {
+		loopMax = 1
+	}
+	allocated := 0
+	for _, inst := range insts {
+		if allocated >= max {
+			break
+		}
+		cur := instanceNode(inst)
+		if cur == nil || !inst.provisional || instanceFailed(inst) {
+			continue
+		}
+		if !available(cur, c.allowed[cur.Name], true) {
+			continue
+		}
+		if count[cur.Name] >= loopMax {
+			continue
+		}
+		if cl.assignInstance(c, inst, cur, allColoc, count) {
+			allocated++
+		}
+	}
+	for _, inst := range insts {
+		if !inst.provisional {
+			continue
+		}
+		if allocated >= max {
+			cl.banInstance(inst)
+			continue
+		}
+		if cl.assignInstance(c, inst, nil, allColoc, count) {
+			allocated++
+		}
+	}
+}
+
+func (cl *Cluster) banInstance(inst *Resource) {
+	inst.location("", 0)
+	for _, p := range append([]*Resource{inst}, inst.Primitives()...) {
+		for k := range p.allowed {
+			p.allowed[k] = -cib.Infinity
+		}
+	}
+	cl.assignDirect(inst, nil)
+}
+
+// assignDirect assigns an instance (primitive or group) while the clone is
+// marked assigning.
+func (cl *Cluster) assignDirect(inst *Resource, prefer *Node) *Node {
+	if inst.Kind == cib.KindGroup {
+		return cl.assignGroup(inst, prefer)
+	}
+	return cl.assignPrimitive(inst, prefer)
+}
+
+func (cl *Cluster) assignInstance(c, inst *Resource, prefer *Node, allColoc bool, count map[string]int) bool {
+	if !inst.provisional {
+		return inst.assignedNode() != nil
+	}
+	// Inherit the clone's colocations.
+	target := inst
+	if inst.Kind == cib.KindGroup && len(inst.Children) > 0 {
+		target = inst.Children[0]
+	}
+	for _, co := range c.thisWith {
+		if allColoc || co.score < 0 || co.score >= cib.Infinity {
+			cp := *co
+			cp.dependent = target
+			if co.primary.IsClone() && c.Interleave {
+				// interleaved: colocate with the peer instance on the same node
+				cp.primary = co.primary
+			}
+			target.thisWith = append(target.thisWith, &cp)
+		}
+	}
+	for _, co := range c.withThis {
+		if !(co.influence || !inst.Active()) {
+			continue
+		}
+		if allColoc || co.score < 0 {
+			cp := *co
+			cp.primary = target
+			target.withThis = append(target.withThis, &cp)
+		}
+	}
+	if prefer != nil {
+		if s, ok := inst.allowed[prefer.Name]; !ok || s < 0 {
+			return false
+		}
+	}
+	// Ban full nodes and nodes the clone does not allow.
+	limit := c.CloneNodeMax
+	for _, p := range append([]*Resource{inst}, inst.Primitives()...) {
+		for name := range p.allowed {
+			n := cl.nodeByName[name]
+			cs, ok := c.allowed[name]
+			if !available(n, 0, false) || !ok || cs < 0 || count[name] >= limit || p.Orphan {
+				p.allowed[name] = -cib.Infinity
+			}
+		}
+	}
+	backup := map[*Resource]map[string]int{}
+	for _, p := range append([]*Resource{inst}, inst.Primitives()...) {
+		backup[p] = copyScores(p.allowed)
+	}
+	chosen := cl.assignDirect(inst, prefer)
+	if chosen != nil && prefer != nil && chosen != prefer {
+		for p, m := range backup {
+			p.allowed = m
+			if p.Kind == cib.KindPrimitive || p.Kind == cib.KindGroup {
+				cl.deallocate(p)
+			}
+		}
+		cl.setProvisional(inst)
+		return false
+	}
+	if chosen != nil {
+		count[chosen.Name]++
+	}
+	return chosen != nil
+}
+
+// setInstanceRoles promotes up to promoted-max instances by promotion score.
+func (cl *Cluster) setInstanceRoles(c *Resource) {
+	type cand struct {
+		inst  *Resource
+		score int
+	}
+	var cands []cand
+	perNode := map[string]int{}
+	for _, inst := range c.Children {
+		n := inst.assignedNode()
+		if n == nil {
+			continue
+		}
+		score := cl.promotionScore(c, inst, n)
+		cands = append(cands, cand{inst, score})
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
+		}
+		ri, rj := cands[i].inst.Role == RolePromoted, cands[j].inst.Role == RolePromoted
+		if ri != rj {
+			return ri
+		}
+		return cands[i].inst.instanceNum < cands[j].inst.instanceNum
+	})
+	promoted := 0
+	for _, cd := range cands {
+		n := cd.inst.assignedNode()
+		setRole := func(role string) {
+			cd.inst.NextRole = role
+			for _, p := range cd.inst.Primitives() {
+				if p.Assigned != nil {
+					p.NextRole = role
+				}
+			}
+		}
+		if cd.score >= 0 && promoted < c.PromotedMax && perNode[n.Name] < c.PromotedNodeMax && c.TargetRole != RoleUnpromoted && cl.canPromote() {
+			promoted++
+			perNode[n.Name]++
+			setRole(RolePromoted)
+		} else {
+			setRole(RoleUnpromoted)
+		}
+	}
+}
+
+func (cl *Cluster) canPromote() bool {
+	return cl.HaveQuorum || cl.NoQuorumPolicy == "ignore"
+}
+
+func (cl *Cluster) promotionScore(c, inst *Resource, n *Node) int {
+	score := 0
+	base := c.Def.Children[0].ID
+	if v, ok := n.Attrs["master-"+base]; ok {
+		score = cib.Score(v)
+	} else if v, ok := n.Attrs["master-"+inst.ID]; ok {
+		score = cib.Score(v)
+	} else {
+		for _, p := range inst.Primitives() {
+			if v, ok := n.Attrs["master-"+p.BaseID]; ok {
+				score = cib.AddScores(score, cib.Score(v))
+			}
+		}
+	}
+	for _, l := range cl.locations {
+		if l.role == RolePromoted && (l.rsc == c || l.rsc == inst) {
+			if s, ok := l.scores[n.Name]; ok {
+				score = cib.AddScores(score, s)
+			}
+		}
+	}
+	for _, co := range c.thisWith {
+		if co.depRole == RolePromoted {
+			pn := co.primary.assignedNode()
+			if co.primary.IsClone() {
+				for _, pi := range co.primary.Children {
+					if pi.assignedNode() == n && (co.primRole == "" || pi.NextRole == co.primRole) {
+						score = cib.AddScores(score, co.score)
+						break
+					}
+				}
+			} else if pn == n {
+				score = cib.AddScores(score, co.score)
+			} else if co.score >= cib.Infinity {
+				score = -cib.Infinity
+			}
+		}
+	}
+	return score
+}

@@ -1,0 +1,554 @@
+package scheduler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gocrm/gocrm/cib"
+)
+
+// Transition is the scheduler's result.
+type Transition struct {
+	Cluster *Cluster
+	Actions []*Action
+	// Summary is the Transition Summary, one line per entry without the
+	// leading "* ", in Pacemaker's order.
+	Summary []string
+}
+
+// Schedule runs the whole pipeline on a CIB.
+func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
+	cl, err := Unpack(c, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := cl.unpackConstraints(); err != nil {
+		return nil, err
+	}
+	if cl.StonithEnabled && !cl.HasStonithRsc {
+		// Fencing enabled but no device: every resource becomes unmanaged.
+		for _, r := range cl.byID {
+			r.Managed = false
+		}
+	}
+	cl.applyNodeCriteria()
+	for _, r := range cl.Resources {
+		cl.expandGroups(r)
+	}
+	for _, r := range cl.Resources {
+		cl.setProvisional(r)
+	}
+	for _, r := range cl.Resources {
+		cl.assign(r, nil)
+	}
+	for _, r := range cl.Resources {
+		cl.createActions(r)
+	}
+	cl.createProbes()
+	cl.internalOrderings()
+	cl.userOrderings()
+	cl.scheduleFencing()
+	cl.propagate()
+	t := &Transition{Cluster: cl, Actions: cl.Actions}
+	t.Summary = cl.summary()
+	return t, nil
+}
+
+func (cl *Cluster) internalOrderings() {
+	for _, r := range cl.primitives {
+		for _, n := range cl.Nodes {
+			stop := cl.findAction(r, "stop", n)
+			if stop == nil {
+				continue
+			}
+			for _, a := range cl.findActions(r, "start") {
+				cl.order(stop, a, ordOptional|ordImpliesThen|ordRestart)
+			}
+			if d := cl.findAction(r, "demote", n); d != nil {
+				cl.order(d, stop, ordImpliesFirst)
+			}
+		}
+		for _, st := range cl.findActions(r, "start") {
+			for _, p := range cl.findActions(r, "promote") {
+				cl.order(st, p, ordRunnableLeft|ordImpliesThen)
+			}
+		}
+		for _, d := range cl.findActions(r, "demote") {
+			for _, p := range cl.findActions(r, "promote") {
+				cl.order(d, p, ordOptional)
+			}
+		}
+	}
+	var walk func(r *Resource)
+	walk = func(r *Resource) {
+		for _, c := range r.Children {
+			walk(c)
+		}
+		if r.Kind == cib.KindPrimitive {
+			return
+		}
+		start, running := cl.findAction(r, "start", nil), cl.findAction(r, "running", nil)
+		stop, stopped := cl.findAction(r, "stop", nil), cl.findAction(r, "stopped", nil)
+		cl.order(stopped, start, ordOptional)
+		cl.order(start, running, ordRunnableLeft)
+		cl.order(stop, stopped, ordRunnableLeft)
+		var prev *Resource
+		for _, c := range r.Children {
+			cStart, cStop := childAction(cl, c, "start"), childAction(cl, c, "stop")
+			cRunning, cStopped := childDone(cl, c, "start"), childDone(cl, c, "stop")
+			for _, a := range cStart {
+				cl.order(start, a, ordImpliesThen|ordRunnableLeft)
+			}
+			for _, a := range cRunning {
+				cl.order(a, running, ordOptional)
+			}
+			for _, a := range cStop {
+				cl.order(stop, a, ordImpliesThen)
+			}
+			for _, a := range cStopped {
+				cl.order(a, stopped, ordOptional)
+			}
+			if r.Kind == cib.KindGroup && prev != nil {
+				for _, f := range childDone(cl, prev, "start") {
+					for _, t := range cStart {
+						cl.order(f, t, ordImpliesThen|ordRunnableLeft)
+					}
+				}
+				for _, f := range childDone(cl, c, "stop") {
+					for _, t := range childAction(cl, prev, "stop") {
+						cl.order(f, t, ordImpliesFirst)
+					}
+				}
+			}
+			if r.Kind == cib.KindClone && r.Promotable {
+				pr, prd := cl.findAction(r, "promote", nil), cl.findAction(r, "promoted", nil)
+				de, ded := cl.findAction(r, "demote", nil), cl.findAction(r, "demoted", nil)
+				for _, p := range c.Primitives() {
+					for _, a := range cl.findActions(p, "promote") {
+						cl.order(pr, a, ordImpliesThen|ordRunnableLeft)
+						cl.order(a, prd, ordOptional)
+					}
+					for _, a := range cl.findActions(p, "demote") {
+						cl.order(de, a, ordImpliesThen)
+						cl.order(a, ded, ordOptional)
+					}
+				}
+				cl.order(running, pr, ordOptional)
+				cl.order(ded, stop, ordOptional)
+				cl.order(ded, pr, ordOptional)
+			}
+			prev = c
+		}
+	}
+	for _, r := range cl.Resources {
+		walk(r)
+	}
+}
+
+// childAction returns the actions representing task for a child resource:
+// its own pseudo action for collectives, its real actions for primitives.
+func childAction(cl *Cluster, r *Resource, task string) []*Action {
+	if r.Kind != cib.KindPrimitive {
+		if a := cl.findAction(r, task, nil); a != nil {
+			return []*Action{a}
+		}
+		return nil
+	}
+	return cl.findActions(r, task)
+}
+
+// childDone returns the "done" actions (running/stopped) of a child.
+func childDone(cl *Cluster, r *Resource, task string) []*Action {
+	if r.Kind != cib.KindPrimitive {
+		done := map[string]string{"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}[task]
+		if a := cl.findAction(r, done, nil); a != nil {
+			return []*Action{a}
+		}
+		return nil
+	}
+	return cl.findActions(r, task)
+}
+
+func (cl *Cluster) userOrderings() {
+	for _, o := range cl.orders {
+		firsts := childDone(cl, o.first, o.firstAction)
+		thens := childAction(cl, o.then, o.thenAction)
+		if o.first.IsClone() && o.then.IsClone() && o.then.Interleave {
+			cl.interleave(o)
+			continue
+		}
+		if len(firsts) == 0 || len(thens) == 0 {
+			// Orderings with nothing to order still block via runnable_left
+			// when the first resource cannot start at all.
+			if len(thens) > 0 && o.flags&ordRunnableLeft != 0 && o.first.Kind == cib.KindPrimitive && o.first.NextRole == RoleStopped {
+				for _, t := range thens {
+					if t.Runnable {
+						t.Runnable = false
+						t.setReason(fmt.Sprintf("unrunnable %s %s", o.first.ID, o.firstAction), false)
+					}
+				}
+			}
+			continue
+		}
+		for _, f := range firsts {
+			for _, t := range thens {
+				cl.order(f, t, o.flags)
+			}
+		}
+	}
+}
+
+// interleave orders clone instances pairwise on the same node.
+func (cl *Cluster) interleave(o *ordering) {
+	for _, ti := range o.then.Children {
+		tn := ti.assignedNode()
+		if tn == nil && len(ti.Primitives()) > 0 && len(ti.Primitives()[0].RunningOn) > 0 {
+			tn = ti.Primitives()[0].RunningOn[0]
+		}
+		var match *Resource
+		for _, fi := range o.first.Children {
+			fn := fi.assignedNode()
+			if fn == nil && len(fi.Primitives()) > 0 && len(fi.Primitives()[0].RunningOn) > 0 {
+				fn = fi.Primitives()[0].RunningOn[0]
+			}
+			if fn != nil && fn == tn {
+				match = fi
+				break
+			}
+		}
+		if match == nil {
+			continue
+		}
+		for _, f := range childDone(cl, match, o.firstAction) {
+			for _, t := range childAction(cl, ti, o.thenAction) {
+				cl.order(f, t, o.flags)
+			}
+		}
+	}
+}
+
+// canFence reports whether node n can be fenced.
+func (cl *Cluster) canFence(n *Node) bool {
+	if !cl.StonithEnabled || !cl.HasStonithRsc {
+		return false
+	}
+	if cl.HaveQuorum || cl.NoQuorumPolicy == "ignore" {
+		return true
+	}
+	return n.Online && !n.Unclean
+}
+
+func (cl *Cluster) scheduleFencing() {
+	anyManaged := false
+	for _, r := range cl.primitives {
+		if r.Managed {
+			anyManaged = true
+		}
+	}
+	var fences []*Action
+	var dcFence *Action
+	for _, n := range cl.Nodes {
+		if !n.Unclean {
+			continue
+		}
+		if !cl.canFence(n) || !anyManaged {
+			continue
+		}
+		reason := n.UncleanReason
+		if reason == "" || n.Unseen {
+			reason = "node is unclean"
+		}
+		f := &Action{ID: cl.nextActionID, Task: "stonith", Node: n, Runnable: true, FenceAction: cl.StonithAction, Reason: reason}
+		cl.nextActionID++
+		cl.Actions = append(cl.Actions, f)
+		n.Fenced = true
+		// Stops on the fenced node become pseudo actions implied by the fence.
+		for _, r := range n.Running {
+			for _, a := range r.actions {
+				if a.Node == n && (a.Task == "stop" || a.Task == "demote") {
+					a.Pseudo = true
+					a.Runnable = true
+					a.Optional = false
+					cl.order(f, a, ordImpliesThen)
+				}
+			}
+			if r.Requires == "fencing" || r.Requires == "unfencing" {
+				for _, a := range cl.findActions(r, "start") {
+					cl.order(f, a, ordImpliesThen)
+				}
+			}
+		}
+		if n.IsDC {
+			dcFence = f
+		} else {
+			fences = append(fences, f)
+		}
+	}
+	if !cl.ConcurrentFencing {
+		for i := 1; i < len(fences); i++ {
+			cl.order(fences[i-1], fences[i], ordOptional)
+		}
+	}
+	if dcFence != nil {
+		for _, f := range fences {
+			cl.order(f, dcFence, ordOptional)
+		}
+		fences = append(fences, dcFence)
+	}
+	// Unclean nodes that cannot be fenced: stops there cannot run, and
+	// replacements needing fencing are blocked.
+	for _, n := range cl.Nodes {
+		if !n.Unclean || n.Fenced {
+			continue
+		}
+		for _, r := range n.Running {
+			for _, a := range r.actions {
+				if a.Node == n && a.Task == "stop" {
+					a.Runnable = false
+				}
+			}
+			if r.Requires == "fencing" {
+				for _, a := range cl.findActions(r, "start") {
+					if a.Runnable {
+						a.Runnable = false
+					}
+				}
+			}
+		}
+	}
+	cl.fencing = fences
+}
+
+// propagate applies ordering flag rules until nothing changes.
+func (cl *Cluster) propagate() {
+	for iter := 0; iter < 1000; iter++ {
+		changed := false
+		for _, a := range cl.Actions {
+			for _, e := range a.after {
+				if cl.updateEdge(e) {
+					changed = true
+				}
+			}
+		}
+		// Collective pseudo actions follow their children.
+		if !changed {
+			break
+		}
+	}
+}
+
+func (cl *Cluster) updateEdge(e *edge) bool {
+	f, t := e.first, e.then
+	changed := false
+	if e.flags&ordImpliesFirst != 0 && !t.Optional && f.Optional {
+		if implyRequired(f, t) {
+			changed = true
+		}
+	}
+	if e.flags&ordRunnableLeft != 0 && t.Runnable && !f.Runnable {
+		if implyUnrunnable(t, f) {
+			changed = true
+		}
+	}
+	if e.flags&ordImpliesThen != 0 && t.Optional && !f.Optional {
+		if implyRequired(t, f) {
+			changed = true
+		}
+	}
+	if e.flags&ordRestart != 0 && t.Rsc != nil && f.Rsc == t.Rsc {
+		restart := (!t.Optional) || (!t.Runnable && t.Rsc.Managed)
+		if restart {
+			if f.Runnable && f.Optional {
+				f.Optional = false
+				changed = true
+			}
+			if !f.Optional && !f.Runnable && t.Runnable {
+				t.Runnable = false
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// ---- Transition Summary ----
+
+func nodeName(n *Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Name
+}
+
+func (cl *Cluster) summary() []string {
+	var out []string
+	for _, f := range cl.fencing {
+		out = append(out, fmt.Sprintf("Fence (%s) %s '%s'", f.FenceAction, f.Node.Name, f.Reason))
+	}
+	var walk func(r *Resource)
+	walk = func(r *Resource) {
+		if r.Kind != cib.KindPrimitive {
+			kids := r.Children
+			if r.IsClone() {
+				kids = append([]*Resource(nil), kids...)
+				sort.SliceStable(kids, func(i, j int) bool { return kids[i].instanceNum < kids[j].instanceNum })
+			}
+			for _, c := range kids {
+				walk(c)
+			}
+			return
+		}
+		out = append(out, cl.rscSummary(r)...)
+	}
+	for _, r := range cl.Resources {
+		walk(r)
+	}
+	return out
+}
+
+func (cl *Cluster) rscSummary(r *Resource) []string {
+	var current *Node
+	if len(r.RunningOn) > 0 {
+		current = r.RunningOn[0]
+	}
+	next := r.Assigned
+	if !r.Managed || (current == nil && next == nil) {
+		return nil
+	}
+	moving := current != nil && next != nil && current != next
+	start := cl.findAction(r, "start", next)
+	var startNode *Node
+	if start != nil && start.Runnable {
+		startNode = current
+	}
+	stop := cl.findAction(r, "stop", startNode)
+	if startNode == nil && stop == nil && current != nil {
+		stop = cl.findAction(r, "stop", current)
+	}
+	promote := cl.findAction(r, "promote", next)
+	demote := cl.findAction(r, "demote", next)
+	if demote == nil && current != nil {
+		demote = cl.findAction(r, "demote", current)
+	}
+	role, nextRole := r.Role, r.NextRole
+	if role == RoleStarted && r.Parent != nil && r.Top().Promotable {
+		role = RoleUnpromoted
+	}
+	item := func(change string, origin, dest *Node, a, source *Action) string {
+		return cl.actionItem(change, r, role, nextRole, origin, dest, a, source)
+	}
+	if role == nextRole {
+		if next == nil {
+			return nil
+		}
+		switch {
+		case start == nil || start.Optional:
+			if demote != nil && promote != nil && !demote.Optional && !promote.Optional {
+				return []string{item("Re-promote", current, next, promote, demote)}
+			}
+			return nil
+		case !start.Runnable:
+			src := start
+			if stop != nil && stop.Reason != "" {
+				src = stop
+			}
+			if stop == nil {
+				return nil
+			}
+			return []string{item("Stop", current, nil, stop, src)}
+		case moving && current != nil:
+			if r.Failed {
+				return []string{item("Recover", current, next, stop, nil)}
+			}
+			return []string{item("Move", current, next, stop, nil)}
+		case r.Failed:
+			return []string{item("Recover", current, nil, stop, nil)}
+		default:
+			return []string{item("Restart", current, next, start, nil)}
+		}
+	}
+	if stop != nil && (nextRole == RoleStopped || (start != nil && !start.Runnable)) {
+		var lines []string
+		for _, n := range r.RunningOn {
+			so := cl.findAction(r, "stop", n)
+			if so == nil {
+				continue
+			}
+			src := start
+			if so.Reason != "" || start == nil {
+				src = so
+			}
+			lines = append(lines, item("Stop", n, nil, so, src))
+		}
+		return lines
+	}
+	switch {
+	case stop != nil && r.Failed:
+		return []string{item("Recover", current, next, stop, start)}
+	case moving:
+		return []string{item("Move", current, next, stop, nil)}
+	case stop != nil && !stop.Optional:
+		return []string{item("Restart", current, next, start, nil)}
+	case role == RolePromoted:
+		if demote == nil {
+			return nil
+		}
+		return []string{item("Demote", current, next, demote, nil)}
+	case nextRole == RolePromoted:
+		if promote == nil {
+			return nil
+		}
+		return []string{item("Promote", current, next, promote, nil)}
+	case role == RoleStopped && roleRank(nextRole) > roleRank(RoleStopped):
+		if start == nil {
+			return nil
+		}
+		return []string{item("Start", current, next, start, nil)}
+	}
+	return nil
+}
+
+func (cl *Cluster) actionItem(change string, r *Resource, role, nextRole string, origin, dest *Node, a, source *Action) string {
+	if source == nil {
+		source = a
+	}
+	needRole := roleRank(role) > roleRank(RoleStarted) || roleRank(nextRole) > roleRank(RoleUnpromoted)
+	sameHost := origin != nil && dest != nil && origin == dest
+	sameRole := role == nextRole
+	var details string
+	switch {
+	case needRole && origin == nil:
+		details = fmt.Sprintf("%s -> %s %s", role, nextRole, nodeName(dest))
+	case origin == nil:
+		details = nodeName(dest)
+	case needRole && dest == nil:
+		details = fmt.Sprintf("%s %s", role, nodeName(origin))
+	case dest == nil:
+		details = nodeName(origin)
+	case needRole && sameRole && sameHost:
+		details = fmt.Sprintf("%s %s", role, nodeName(origin))
+	case sameRole && sameHost:
+		details = nodeName(origin)
+	case needRole && sameRole:
+		details = fmt.Sprintf("%s -> %s %s", nodeName(origin), nodeName(dest), role)
+	case sameRole:
+		details = fmt.Sprintf("%s -> %s", nodeName(origin), nodeName(dest))
+	case sameHost:
+		details = fmt.Sprintf("%s -> %s %s", role, nextRole, nodeName(origin))
+	default:
+		details = fmt.Sprintf("%s %s -> %s %s", role, nodeName(origin), nextRole, nodeName(dest))
+	}
+	reason := ""
+	runnable := a == nil || a.Runnable
+	switch {
+	case source != nil && source.Reason != "" && !runnable:
+		reason = "  due to " + source.Reason + " (blocked)"
+	case source != nil && source.Reason != "":
+		reason = "  due to " + source.Reason
+	case !runnable:
+		reason = "  blocked"
+	}
+	return strings.TrimRight(fmt.Sprintf("%-8s   %-5s   ( %s )%s", change, r.ID, details, reason), " ")
+}

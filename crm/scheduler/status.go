@@ -1,0 +1,598 @@
+package scheduler
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gocrm/gocrm/cib"
+)
+
+// OCF return codes.
+const (
+	rcOK              = 0
+	rcNotRunning      = 7
+	rcRunningPromoted = 8
+	rcFailedPromoted  = 9
+	rcNotInstalled    = 5
+	rcNotConfigured   = 6
+)
+
+// Operation statuses (op-status).
+const (
+	execPending      = -1
+	execDone         = 0
+	execCancelled    = 1
+	execTimeout      = 2
+	execNotSupported = 3
+	execError        = 4
+	execErrorHard    = 5
+	execErrorFatal   = 6
+	execNotInstalled = 7
+	execNotConnected = 8
+	execInvalid      = 9
+)
+
+func (cl *Cluster) fence(n *Node, reason string) {
+	if !n.Unclean || n.UncleanReason == "" {
+		n.UncleanReason = reason
+	}
+	n.Unclean = true
+}
+
+func (cl *Cluster) unpackStatus() error {
+	states := map[string]*cib.NodeState{}
+	for _, ns := range cl.CIB.Status.Nodes {
+		n := cl.nodeByID[ns.ID]
+		if n == nil && ns.Uname != "" {
+			n = cl.nodeByName[ns.Uname]
+		}
+		if n == nil {
+			continue
+		}
+		states[n.Name] = ns
+		// transient attributes
+		ctx := &cib.RuleContext{Now: cl.Now, Index: cl.Index, NodeAttrs: n.Attrs}
+		trans := cib.UnpackNVSets(ns.Transient, ctx, "", nil)
+		for k, v := range trans {
+			n.Attrs[k] = v
+		}
+		if isTrue(n.Attrs["standby"]) {
+			n.Standby = true
+		}
+		if isTrue(n.Attrs["maintenance"]) {
+			n.Maintenance = true
+		}
+		n.Unseen = false
+		n.Unclean = false
+		cl.determineOnline(n, ns)
+	}
+	// Quorum-less clusters fence nothing unless allowed; handled at fencing time.
+	// Resource histories: online nodes first, then the rest.
+	var order []*cib.NodeState
+	for _, ns := range cl.CIB.Status.Nodes {
+		if n := cl.stateNode(ns); n != nil && n.Online {
+			order = append(order, ns)
+		}
+	}
+	for _, ns := range cl.CIB.Status.Nodes {
+		if n := cl.stateNode(ns); n != nil && !n.Online {
+			if !cl.StonithEnabled && !n.Unclean {
+				// Cleanly down without fencing: history only for failures.
+				order = append(order, ns)
+				continue
+			}
+			order = append(order, ns)
+		}
+	}
+	for _, ns := range order {
+		n := cl.stateNode(ns)
+		for _, lr := range ns.Resources {
+			cl.unpackLRMResource(n, lr)
+		}
+	}
+	// Orphans were created as needed. Compute roles of collective resources.
+	return nil
+}
+
+func (cl *Cluster) stateNode(ns *cib.NodeState) *Node {
+	n := cl.nodeByID[ns.ID]
+	if n == nil && ns.Uname != "" {
+		n = cl.nodeByName[ns.Uname]
+	}
+	return n
+}
+
+func boolish(s string) bool {
+	if isTrue(s) {
+		return true
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return true
+	}
+	return false
+}
+
+func (cl *Cluster) determineOnline(n *Node, ns *cib.NodeState) {
+	shutdown := n.Attrs["shutdown"]
+	n.Shutdown = shutdown != "" && shutdown != "0"
+	exp := ns.Expected
+	n.ExpectedUp = !n.Shutdown && exp == "member"
+	inCluster := boolish(ns.InCCM)
+	hasInCCM := false
+	for _, a := range ns.Attrs {
+		if a.Name == "in_ccm" {
+			hasInCCM = true
+		}
+	}
+	crmdOnline := strings.EqualFold(ns.Crmd, "online") || boolish(ns.Crmd) && ns.Crmd != "offline"
+	join := ns.Join
+	online := false
+	if !cl.StonithEnabled {
+		switch {
+		case !inCluster:
+		case crmdOnline:
+			if join == "member" {
+				online = true
+			} else {
+				n.Pending = join == "pending"
+			}
+		case !n.ExpectedUp:
+		default:
+			cl.fence(n, "peer is unexpectedly down")
+		}
+	} else {
+		terminate := n.Attrs["terminate"]
+		doTerminate := isTrue(terminate) || (terminate != "" && terminate[0] != '0' && isDigit(terminate[0]))
+		online = inCluster
+		if exp == "" {
+			exp = "down"
+		}
+		switch {
+		case n.Shutdown:
+			online = crmdOnline
+		case !hasInCCM:
+			cl.fence(n, "peer has not been seen by the cluster")
+		case join == "nack":
+			cl.fence(n, "peer failed Pacemaker membership criteria")
+		case !doTerminate && exp == "down":
+			if inCluster || crmdOnline {
+				n.Standby, n.Pending = true, true
+			}
+		case doTerminate && join == "down" && !inCluster && !crmdOnline:
+			online = false
+		case !inCluster:
+			cl.fence(n, "peer is no longer part of the cluster")
+		case !crmdOnline:
+			cl.fence(n, "peer process is no longer available")
+		case doTerminate:
+			cl.fence(n, "termination was requested")
+		case join == "member":
+		case join == "pending" || join == "down":
+			n.Standby, n.Pending = true, true
+		default:
+			cl.fence(n, "peer was in an unknown state")
+		}
+	}
+	n.Online = online
+}
+
+// transition-key: action:transition:target_rc:uuid
+func targetRC(op *cib.LRMOp) int {
+	k := op.TransitionKey
+	if k == "" {
+		if m := op.TransitionMagic; m != "" {
+			if i := strings.Index(m, ";"); i >= 0 {
+				k = m[i+1:]
+			}
+		}
+	}
+	parts := strings.Split(k, ":")
+	if len(parts) >= 3 {
+		if v, err := strconv.Atoi(parts[2]); err == nil {
+			return v
+		}
+	}
+	return -1
+}
+
+// findInstance maps an lrm_resource id to the resource it describes,
+// creating orphans as needed.
+func (cl *Cluster) findInstance(n *Node, lr *cib.LRMResource) *Resource {
+	id := lr.ID
+	if r := cl.byID[id]; r != nil && r.Kind == cib.KindPrimitive && (r.Parent == nil || !r.Parent.IsClone() && (r.Parent.Parent == nil || !r.Parent.Parent.IsClone())) {
+		return r
+	}
+	base := id
+	if i := strings.LastIndex(id, ":"); i >= 0 {
+		base = id[:i]
+	}
+	def := cl.Index.Resources[base]
+	if def == nil || def.Kind != cib.KindPrimitive {
+		return cl.orphan(lr, base)
+	}
+	// Find the clone ancestor.
+	var clone *Resource
+	for _, r := range cl.byID {
+		if r.BaseID == base && r.Kind == cib.KindPrimitive {
+			for p := r.Parent; p != nil; p = p.Parent {
+				if p.IsClone() {
+					clone = p
+				}
+			}
+			break
+		}
+	}
+	if clone == nil {
+		if r := cl.byID[base]; r != nil {
+			return r
+		}
+		return cl.orphan(lr, base)
+	}
+	return cl.findAnonymous(clone, base, n)
+}
+
+func instanceMember(inst *Resource, base string) *Resource {
+	for _, p := range inst.Primitives() {
+		if p.BaseID == base {
+			return p
+		}
+	}
+	return nil
+}
+
+func (cl *Cluster) findAnonymous(clone *Resource, base string, n *Node) *Resource {
+	var inactive *Resource
+	for _, inst := range clone.Children {
+		active := false
+		for _, p := range inst.Primitives() {
+			for _, rn := range p.RunningOn {
+				if rn == n {
+					if m := instanceMember(inst, base); m != nil {
+						return m
+					}
+				}
+			}
+			if len(p.RunningOn) > 0 || p.partial {
+				active = true
+			}
+		}
+		if !active && inactive == nil {
+			inactive = inst
+		}
+	}
+	if inactive != nil {
+		m := instanceMember(inactive, base)
+		if m != nil {
+			// Remember the node so later histories on it reuse this instance.
+			m.partial = false
+			return m
+		}
+	}
+	// Orphan instance beyond clone-max.
+	if err := cl.addInstance(clone); err != nil {
+		return nil
+	}
+	inst := clone.Children[len(clone.Children)-1]
+	for _, p := range inst.Primitives() {
+		p.Orphan = true
+	}
+	return instanceMember(inst, base)
+}
+
+func (cl *Cluster) orphan(lr *cib.LRMResource, id string) *Resource {
+	if r := cl.byID[lr.ID]; r != nil && r.Orphan {
+		return r
+	}
+	r := &Resource{ID: lr.ID, BaseID: id, Kind: cib.KindPrimitive, Class: lr.Class, Provider: lr.Provider, Type: lr.Type, Role: RoleStopped, NextRole: RoleUnknown,
+		Orphan: true, Managed: !cl.MaintenanceMode, Meta: map[string]string{}, Params: map[string]string{},
+		knownOn: map[string]bool{}, failNodes: map[string]bool{}, lastFailure: map[string]*cib.LRMOp{}, opHistory: map[string][]*cib.LRMOp{},
+		stopFailed: map[string]bool{}, allowed: map[string]int{}, actions: map[string]*Action{}, discoverNever: map[string]bool{},
+		MigrationThreshold: cib.Infinity, TargetRole: RoleStarted, MultipleActive: "stop_start", Critical: true, Requires: "quorum"}
+	if cl.StonithEnabled {
+		r.Requires = "fencing"
+	}
+	r.IsStonith = r.Class == "stonith"
+	if r.IsStonith {
+		r.Requires = "nothing"
+	}
+	cl.register(r)
+	cl.Resources = append(cl.Resources, r)
+	return r
+}
+
+func (cl *Cluster) onFailFor(r *Resource, op *cib.LRMOp) string {
+	for _, d := range r.Ops {
+		if d.Name == op.Operation && d.Interval == op.Interval && d.OnFail != "" {
+			return d.OnFail
+		}
+	}
+	if op.Operation == "stop" {
+		if cl.StonithEnabled {
+			return "fence"
+		}
+		return "block"
+	}
+	return "restart"
+}
+
+var onFailRank = map[string]int{"ignore": 0, "": 1, "restart": 2, "demote": 2, "stop": 3, "standby": 4, "block": 5, "fence": 6}
+
+func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
+	r := cl.findInstance(n, lr)
+	if r == nil {
+		return
+	}
+	ops := append([]*cib.LRMOp(nil), lr.Ops...)
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].CallID < ops[j].CallID })
+	r.knownOn[n.Name] = true
+	r.opHistory[n.Name] = ops
+	role := RoleUnknown
+	onFail := ""
+	failed := false
+	for _, op := range ops {
+		if op.OpStatus == execPending {
+			switch op.Operation {
+			case "start", "migrate_from":
+				role = RoleStarted
+			case "promote":
+				role = RolePromoted
+			case "demote":
+				role = RoleUnpromoted
+			case "stop":
+				if role == RoleUnknown {
+					role = RoleStarted
+				}
+			}
+			r.PendingOp = op.Operation
+			continue
+		}
+		target := targetRC(op)
+		if target < 0 {
+			target = rcOK
+			if op.Operation == "monitor" && op.Interval == 0 {
+				target = rcNotRunning
+			}
+		}
+		rc := op.RCCode
+		isProbe := op.Operation == "monitor" && op.Interval == 0
+		success := false
+		switch {
+		case op.OpStatus == execCancelled:
+			continue
+		case op.OpStatus == execDone || op.OpStatus == execError:
+			if rc == target {
+				success = true
+			} else if isProbe && (rc == rcNotRunning || rc == rcOK || rc == rcRunningPromoted) {
+				// A probe's actual result is the state, whatever was expected.
+				success = true
+			} else if op.Operation == "monitor" && op.Interval > 0 && rc == rcNotRunning && target == rcOK {
+				success = false
+			}
+		case op.OpStatus == execNotInstalled || op.OpStatus == execNotSupported:
+			success = false
+		}
+		if op.OpStatus == execDone && rc == target {
+			success = true
+		}
+		if isProbe && rc == rcNotInstalled && op.OpStatus != execTimeout {
+			// Not installed on this node: treat as stopped, never run here.
+			role = RoleStopped
+			r.discoverNever[n.Name] = true
+			r.allowedBan(n)
+			continue
+		}
+		if success {
+			clear := false
+			switch op.Operation {
+			case "start", "migrate_from":
+				role, clear = RoleStarted, true
+			case "stop", "migrate_to":
+				role, clear = RoleStopped, true
+			case "promote":
+				role, clear = RolePromoted, true
+			case "demote":
+				role, clear = RoleUnpromoted, true
+			case "monitor":
+				switch rc {
+				case rcNotRunning:
+					role = RoleStopped
+					clear = true
+				case rcRunningPromoted:
+					role = RolePromoted
+				default:
+					if role == RoleUnknown || role == RoleStopped || isProbe {
+						if isProbe || role != RolePromoted {
+							role = RoleStarted
+						}
+					}
+				}
+			}
+			if clear {
+				switch onFail {
+				case "stop", "fence", "standby":
+				default:
+					onFail = ""
+					failed = false
+				}
+			}
+			continue
+		}
+		// Failure.
+		if cl.failureExpired(r, n, op) {
+			continue
+		}
+		of := cl.onFailFor(r, op)
+		r.failNodes[n.Name] = true
+		r.lastFailure[n.Name] = op
+		if of == "ignore" {
+			if op.Operation == "monitor" && rc == rcNotRunning {
+				role = RoleStopped
+			}
+			continue
+		}
+		if onFailRank[of] >= onFailRank[onFail] {
+			onFail = of
+		}
+		failed = true
+		switch op.Operation {
+		case "stop":
+			r.stopFailed[n.Name] = true
+			role = RoleStarted
+		case "promote":
+			role = RolePromoted
+		case "demote":
+			role = RolePromoted
+		case "monitor":
+			if rc == rcFailedPromoted || rc == rcRunningPromoted {
+				role = RolePromoted
+			} else if roleRank(role) < roleRank(RoleStarted) {
+				role = RoleStarted
+			}
+		default:
+			if roleRank(role) < roleRank(RoleStarted) {
+				role = RoleStarted
+			}
+		}
+		if isProbe && rc == rcNotRunning {
+			role = RoleStopped
+		}
+	}
+	if role == RoleUnknown {
+		role = RoleStopped
+	}
+	if failed {
+		switch onFail {
+		case "fence":
+			if cl.StonithEnabled {
+				cl.fence(n, r.ID+" failed there")
+			}
+			r.Failed = true
+		case "block":
+			r.Failed = true
+			r.Blocked = true
+			r.Managed = false
+		case "standby":
+			n.StandbyOnFail = true
+			n.Standby = true
+			r.Failed = true
+		case "stop":
+			r.Failed = true
+			r.NextRole = RoleStopped
+		default:
+			r.Failed = true
+		}
+		if r.stopFailed[n.Name] {
+			r.allowedBan(n)
+		}
+	}
+	if roleRank(role) > roleRank(RoleStopped) {
+		if !n.Online && !n.Unclean && !n.Maintenance && r.Managed {
+			if cl.StonithEnabled {
+				cl.fence(n, r.ID+" is thought to be active there")
+			} else {
+				return
+			}
+		}
+		r.addRunning(n)
+		if roleRank(role) > roleRank(r.Role) {
+			r.Role = role
+		}
+	}
+}
+
+func (r *Resource) allowedBan(n *Node) {
+	if r.stopFailed == nil {
+		r.stopFailed = map[string]bool{}
+	}
+	r.stopFailed["ban:"+n.Name] = true
+}
+
+func (r *Resource) addRunning(n *Node) {
+	for _, x := range r.RunningOn {
+		if x == n {
+			return
+		}
+	}
+	r.RunningOn = append(r.RunningOn, n)
+	n.Running = append(n.Running, r)
+}
+
+// failureExpired reports whether a failed op is older than failure-timeout.
+func (cl *Cluster) failureExpired(r *Resource, n *Node, op *cib.LRMOp) bool {
+	if r.FailureTimeout <= 0 {
+		return false
+	}
+	last := op.LastRCChange
+	if last == 0 {
+		last = op.LastRun
+	}
+	if last == 0 {
+		return false
+	}
+	if cl.Now.Unix() < last+r.FailureTimeout {
+		return false
+	}
+	// Only expire if the fail-count has also expired (no newer failure).
+	lf := cl.lastFailureTime(r, n)
+	if lf > 0 && cl.Now.Unix() < lf+r.FailureTimeout {
+		return false
+	}
+	return true
+}
+
+// failAttrMatches reports whether a transient attribute names a fail-count or
+// last-failure for resource r.
+func failAttrMatches(attr, prefix, base string) bool {
+	if !strings.HasPrefix(attr, prefix) {
+		return false
+	}
+	rest := attr[len(prefix):]
+	if rest == base {
+		return true
+	}
+	if strings.HasPrefix(rest, base+"#") {
+		return true
+	}
+	// instance-suffixed names of anonymous clones
+	if strings.HasPrefix(rest, base+":") {
+		tail := rest[len(base)+1:]
+		if i := strings.Index(tail, "#"); i >= 0 {
+			tail = tail[:i]
+		}
+		_, err := strconv.Atoi(tail)
+		return err == nil
+	}
+	return false
+}
+
+func (cl *Cluster) lastFailureTime(r *Resource, n *Node) int64 {
+	var last int64
+	for k, v := range n.Attrs {
+		if failAttrMatches(k, "last-failure-", r.BaseID) {
+			t, _ := strconv.ParseInt(v, 10, 64)
+			if t > last {
+				last = t
+			}
+		}
+	}
+	return last
+}
+
+// FailCount returns the effective fail-count of r on n (expired failures
+// ignored).
+func (cl *Cluster) FailCount(r *Resource, n *Node) int {
+	total := 0
+	for k, v := range n.Attrs {
+		if failAttrMatches(k, "fail-count-", r.BaseID) {
+			total = cib.AddScores(total, cib.Score(v))
+		}
+	}
+	if total > 0 && r.FailureTimeout > 0 {
+		lf := cl.lastFailureTime(r, n)
+		if lf > 0 && cl.Now.Unix() >= lf+r.FailureTimeout {
+			return 0
+		}
+	}
+	return total
+}

@@ -1,0 +1,254 @@
+// Package scheduler is gocrm's policy engine: a pure function from a CIB
+// (configuration + status) and an injected "now" to a transition (the actions
+// to run, their orderings, and the Transition Summary), with Pacemaker 2.1.5
+// semantics. It performs no I/O and never reads the wall clock.
+//
+// The pipeline mirrors Pacemaker's: Unpack builds a Cluster (node states,
+// resource states from the operation history, fail-counts); Schedule applies
+// location constraints, stickiness and failure thresholds, assigns resources
+// to nodes (colocations, groups, clones), creates actions and orderings and
+// propagates runnable/required flags to a fixed point.
+//
+// A Cluster is owned by one goroutine at a time; it is not safe for
+// concurrent use.
+package scheduler
+
+import (
+	"time"
+
+	"github.com/gocrm/gocrm/cib"
+)
+
+// Roles.
+const (
+	RoleUnknown    = "Unknown"
+	RoleStopped    = "Stopped"
+	RoleStarted    = "Started"
+	RoleUnpromoted = "Unpromoted"
+	RolePromoted   = "Promoted"
+)
+
+func roleRank(r string) int {
+	switch r {
+	case RoleStopped:
+		return 1
+	case RoleStarted:
+		return 2
+	case RoleUnpromoted:
+		return 3
+	case RolePromoted:
+		return 4
+	}
+	return 0
+}
+
+// Node is a cluster node and its state.
+type Node struct {
+	ID    string
+	Name  string
+	Type  string
+	Attrs map[string]string // node attributes (config + transient), incl. #uname
+
+	Online        bool
+	Unclean       bool
+	UncleanReason string
+	Unseen        bool
+	Pending       bool
+	Standby       bool
+	StandbyOnFail bool
+	Maintenance   bool
+	Shutdown      bool
+	ExpectedUp    bool
+	IsDC          bool
+	Remote        bool
+	// Fenced marks a node that this transition will fence.
+	Fenced bool
+
+	Running     []*Resource // primitives active here
+	numAssigned int
+	index       int
+}
+
+// Available reports whether the node may run resources.
+func (n *Node) Available() bool {
+	return n.Online && !n.Unclean && !n.Standby && !n.Maintenance && !n.Shutdown && !n.Pending
+}
+
+// Op is an operation definition of a primitive.
+type Op struct {
+	ID       string
+	Name     string
+	Interval int64 // ms
+	Role     string
+	Timeout  string
+	OnFail   string
+	Enabled  bool
+	Meta     map[string]string
+	Params   map[string]string
+}
+
+// Resource is a primitive, group, clone or clone instance.
+type Resource struct {
+	ID       string // unique id; clone instances carry ":N"
+	BaseID   string // id without the instance suffix
+	Kind     string // primitive, group, clone
+	Class    string
+	Provider string
+	Type     string
+	Parent   *Resource
+	Children []*Resource
+	Def      *cib.Resource
+
+	Meta   map[string]string
+	Params map[string]string
+	Ops    []*Op
+
+	// Configuration-derived policy.
+	Priority           int
+	Stickiness         int
+	MigrationThreshold int
+	FailureTimeout     int64 // seconds
+	Managed            bool
+	TargetRole         string
+	Requires           string // nothing, quorum, fencing, unfencing
+	IsStonith          bool
+	Critical           bool
+	MultipleActive     string
+
+	// Clone policy.
+	Promotable      bool
+	CloneMax        int
+	CloneNodeMax    int
+	PromotedMax     int
+	PromotedNodeMax int
+	Interleave      bool
+	Ordered         bool
+	Notify          bool
+	GloballyUnique  bool
+	CloneMin        int
+	instanceNum     int
+
+	// Current state (from the status section).
+	RunningOn   []*Node
+	Role        string
+	Failed      bool
+	Orphan      bool
+	Blocked     bool
+	PendingOp   string
+	partial     bool
+	knownOn     map[string]bool // nodes with any history (probed)
+	failNodes   map[string]bool // nodes with failed ops (for crm_mon)
+	lastFailure map[string]*cib.LRMOp
+	opHistory   map[string][]*cib.LRMOp // per node, sorted by call-id
+	stopFailed  map[string]bool
+	onFail      string
+
+	// Placement.
+	allowed       map[string]int // node name -> score
+	hasAllowed    bool
+	Assigned      *Node
+	NextRole      string
+	provisional   bool
+	assigning     bool
+	thisWith      []*colocation // this resource depends on others
+	withThis      []*colocation // others depend on this
+	discoverNever map[string]bool
+
+	actions map[string]*Action
+}
+
+// IsClone reports whether r is a clone (promotable or not).
+func (r *Resource) IsClone() bool { return r.Kind == cib.KindClone }
+
+// Top returns the top-level ancestor.
+func (r *Resource) Top() *Resource {
+	for r.Parent != nil {
+		r = r.Parent
+	}
+	return r
+}
+
+// Primitives returns all primitive descendants (or r itself).
+func (r *Resource) Primitives() []*Resource {
+	if r.Kind == cib.KindPrimitive {
+		return []*Resource{r}
+	}
+	var out []*Resource
+	for _, c := range r.Children {
+		out = append(out, c.Primitives()...)
+	}
+	return out
+}
+
+// Active reports whether the resource runs anywhere.
+func (r *Resource) Active() bool {
+	if r.Kind == cib.KindPrimitive {
+		return len(r.RunningOn) > 0
+	}
+	for _, c := range r.Children {
+		if c.Active() {
+			return true
+		}
+	}
+	return false
+}
+
+// CurrentNode returns the node a primitive runs on if exactly one.
+func (r *Resource) CurrentNode() *Node {
+	if len(r.RunningOn) == 1 {
+		return r.RunningOn[0]
+	}
+	return nil
+}
+
+// Cluster is the unpacked working set.
+type Cluster struct {
+	CIB   *cib.CIB
+	Index *cib.Index
+	Now   time.Time
+
+	Options    map[string]string
+	Nodes      []*Node // natural order by name
+	nodeByName map[string]*Node
+	nodeByID   map[string]*Node
+	Resources  []*Resource // top level, priority order
+	byID       map[string]*Resource
+	primitives []*Resource
+
+	HaveQuorum          bool
+	NoQuorumPolicy      string
+	StonithEnabled      bool
+	SymmetricCluster    bool
+	StartupFencing      bool
+	StonithAction       string
+	ConcurrentFencing   bool
+	StopOrphanResources bool
+	StopOrphanActions   bool
+	MaintenanceMode     bool
+	StopAllResources    bool
+	DCNode              *Node
+	HasStonithRsc       bool
+	ExecutionDate       bool
+
+	rscDefaults map[string]string
+	opDefaults  []*cib.NVSet
+
+	locations   []*location
+	colocations []*colocation
+	orders      []*ordering
+
+	// Transition.
+	Actions      []*Action
+	nextActionID int
+	warnings     []string
+	fencing      []*Action
+}
+
+// Warnings returns the configuration problems noticed while scheduling.
+func (c *Cluster) Warnings() []string { return c.warnings }
+
+// NodeByName returns a node by uname.
+func (c *Cluster) NodeByName(n string) *Node { return c.nodeByName[n] }
+
+// Resource returns a resource by id (instances as "id:N").
+func (c *Cluster) Resource(id string) *Resource { return c.byID[id] }
