@@ -88,7 +88,7 @@ func (cl *Cluster) applyNodeCriteria() {
 			}
 		}
 		for _, n := range cl.Nodes {
-			if p.stopFailed["ban:"+n.Name] {
+			if p.stopFailed["ban:"+n.Name] || p.stopFailed["fatal"] {
 				p.addScore(n.Name, -cib.Infinity)
 			}
 			fc := cl.FailCount(p, n)

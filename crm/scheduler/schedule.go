@@ -95,30 +95,61 @@ func (cl *Cluster) internalOrderings() {
 		cl.order(start, running, ordRunnableLeft)
 		cl.order(stop, stopped, ordRunnableLeft)
 		var prev *Resource
-		for _, c := range r.Children {
+		for i, c := range r.Children {
 			cStart, cStop := childAction(cl, c, "start"), childAction(cl, c, "stop")
 			cRunning, cStopped := childDone(cl, c, "start"), childDone(cl, c, "stop")
-			for _, a := range cStart {
-				cl.order(start, a, ordImpliesThen|ordRunnableLeft)
-			}
-			for _, a := range cRunning {
-				cl.order(a, running, ordOptional)
-			}
-			for _, a := range cStop {
-				cl.order(stop, a, ordImpliesThen)
-			}
-			for _, a := range cStopped {
-				cl.order(a, stopped, ordOptional)
-			}
-			if r.Kind == cib.KindGroup && prev != nil {
-				for _, f := range childDone(cl, prev, "start") {
-					for _, t := range cStart {
-						cl.order(f, t, ordImpliesThen|ordRunnableLeft)
+			if r.Kind == cib.KindClone {
+				for _, a := range cStart {
+					cl.order(start, a, ordRunnableLeft)
+				}
+				for _, a := range cRunning {
+					cl.order(a, running, 0)
+				}
+				for _, a := range cStop {
+					cl.order(stop, a, 0)
+				}
+				for _, a := range cStopped {
+					cl.order(a, stopped, 0)
+				}
+				if r.Ordered && prev != nil {
+					for _, f := range childDone(cl, prev, "start") {
+						for _, t := range cStart {
+							cl.order(f, t, ordOptional)
+						}
 					}
 				}
-				for _, f := range childDone(cl, c, "stop") {
-					for _, t := range childAction(cl, prev, "stop") {
-						cl.order(f, t, ordImpliesFirst)
+			} else {
+				stoppedFlags := 0
+				if i == 0 {
+					stoppedFlags = ordImpliesThen
+				}
+				for _, a := range cStart {
+					cl.order(start, a, 0)
+				}
+				for _, a := range cStop {
+					cl.order(stop, a, 0)
+				}
+				for _, a := range cStopped {
+					cl.order(a, stopped, stoppedFlags)
+				}
+				for _, a := range cRunning {
+					cl.order(a, running, ordRunnableLeft|ordImpliesThen)
+				}
+				if prev != nil {
+					for _, f := range childDone(cl, prev, "start") {
+						for _, t := range cStart {
+							cl.order(f, t, ordImpliesThen|ordRunnableLeft)
+						}
+					}
+					for _, f := range cStop {
+						for _, t := range childAction(cl, prev, "stop") {
+							cl.order(f, t, ordOptional|ordRestart)
+						}
+					}
+				}
+				if i == len(r.Children)-1 {
+					for _, a := range cStop {
+						cl.order(stop, a, ordImpliesThen)
 					}
 				}
 			}
@@ -127,17 +158,19 @@ func (cl *Cluster) internalOrderings() {
 				de, ded := cl.findAction(r, "demote", nil), cl.findAction(r, "demoted", nil)
 				for _, p := range c.Primitives() {
 					for _, a := range cl.findActions(p, "promote") {
-						cl.order(pr, a, ordImpliesThen|ordRunnableLeft)
-						cl.order(a, prd, ordOptional)
+						cl.order(pr, a, ordRunnableLeft)
+						cl.order(a, prd, 0)
 					}
 					for _, a := range cl.findActions(p, "demote") {
-						cl.order(de, a, ordImpliesThen)
-						cl.order(a, ded, ordOptional)
+						cl.order(de, a, 0)
+						cl.order(a, ded, 0)
 					}
 				}
 				cl.order(running, pr, ordOptional)
 				cl.order(ded, stop, ordOptional)
 				cl.order(ded, pr, ordOptional)
+				cl.order(pr, prd, ordRunnableLeft)
+				cl.order(de, ded, ordRunnableLeft)
 			}
 			prev = c
 		}
@@ -179,17 +212,13 @@ func (cl *Cluster) userOrderings() {
 			cl.interleave(o)
 			continue
 		}
+		if len(firsts) == 0 && len(thens) > 0 && o.first.Kind == cib.KindPrimitive && (o.firstAction == "start" || o.firstAction == "promote") {
+			// Pacemaker creates the missing first action (unrunnable, no node).
+			a := cl.action(o.first, o.firstAction, nil, 0, true)
+			a.Runnable = false
+			firsts = []*Action{a}
+		}
 		if len(firsts) == 0 || len(thens) == 0 {
-			// Orderings with nothing to order still block via runnable_left
-			// when the first resource cannot start at all.
-			if len(thens) > 0 && o.flags&ordRunnableLeft != 0 && o.first.Kind == cib.KindPrimitive && o.first.NextRole == RoleStopped {
-				for _, t := range thens {
-					if t.Runnable {
-						t.Runnable = false
-						t.setReason(fmt.Sprintf("unrunnable %s %s", o.first.ID, o.firstAction), false)
-					}
-				}
-			}
 			continue
 		}
 		for _, f := range firsts {
@@ -333,6 +362,9 @@ func (cl *Cluster) propagate() {
 			}
 		}
 		// Collective pseudo actions follow their children.
+		if cl.refreshCollective() {
+			changed = true
+		}
 		if !changed {
 			break
 		}
@@ -357,11 +389,11 @@ func (cl *Cluster) updateEdge(e *edge) bool {
 			changed = true
 		}
 	}
-	if e.flags&ordRestart != 0 && t.Rsc != nil && f.Rsc == t.Rsc {
-		restart := (!t.Optional) || (!t.Runnable && t.Rsc.Managed)
+	if e.flags&ordRestart != 0 && t.Rsc != nil && f.Rsc != nil {
+		restart := (!t.Optional) || (!t.Runnable && t.Rsc.Managed && f.Rsc == t.Rsc)
 		if restart {
 			if f.Runnable && f.Optional {
-				f.Optional = false
+				implyRequired(f, t)
 				changed = true
 			}
 			if !f.Optional && !f.Runnable && t.Runnable {
@@ -551,4 +583,60 @@ func (cl *Cluster) actionItem(change string, r *Resource, role, nextRole string,
 		reason = "  blocked"
 	}
 	return strings.TrimRight(fmt.Sprintf("%-8s   %-5s   ( %s )%s", change, r.ID, details, reason), " ")
+}
+
+var doneToTask = map[string]string{"running": "start", "stopped": "stop", "promoted": "promote", "demoted": "demote"}
+
+// refreshCollective recomputes group/clone pseudo-action flags from their
+// children, as Pacemaker's action_flags callbacks do.
+func (cl *Cluster) refreshCollective() bool {
+	changed := false
+	for _, a := range cl.Actions {
+		r := a.Rsc
+		if r == nil || r.Kind == cib.KindPrimitive {
+			continue
+		}
+		task := a.Task
+		if t, ok := doneToTask[task]; ok {
+			task = t
+		}
+		anyRunnable := false
+		for _, c := range r.Children {
+			var ca *Action
+			if c.Kind == cib.KindPrimitive {
+				for _, x := range cl.findActions(c, task) {
+					ca = x
+					break
+				}
+			} else {
+				ca = cl.findAction(c, a.Task, nil)
+				if ca == nil {
+					ca = cl.findAction(c, task, nil)
+				}
+			}
+			if ca == nil {
+				if r.Kind == cib.KindGroup && task != "stop" && task != "demote" && a.Runnable {
+					a.Runnable = false
+					changed = true
+				}
+				continue
+			}
+			if a.Optional && !ca.Optional {
+				a.Optional = false
+				changed = true
+			}
+			if ca.Runnable {
+				anyRunnable = true
+			}
+			if r.Kind == cib.KindGroup && task != a.Task && a.Runnable && !ca.Runnable {
+				a.Runnable = false
+				changed = true
+			}
+		}
+		if r.Kind == cib.KindClone && !anyRunnable && a.Runnable {
+			a.Runnable = false
+			changed = true
+		}
+	}
+	return changed
 }

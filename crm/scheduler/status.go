@@ -422,6 +422,12 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		if cl.failureExpired(r, n, op) {
 			continue
 		}
+		switch rc {
+		case 2, 3, 4, 5: // invalid param, unimplemented, insufficient privileges, not installed
+			r.allowedBan(n)
+		case 6: // not configured: fatal everywhere
+			r.stopFailed["fatal"] = true
+		}
 		of := cl.onFailFor(r, op)
 		r.failNodes[n.Name] = true
 		r.lastFailure[n.Name] = op
