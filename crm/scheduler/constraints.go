@@ -268,13 +268,14 @@ func (cl *Cluster) orderPair(id string, first *Resource, fa string, then *Resour
 	flags := orderFlags(kind, score)
 	fwd := flags
 	if flags&ordMandatory != 0 {
-		fwd |= ordImpliesThen
-		if fa == "start" || fa == "promote" {
-			fwd |= ordRunnableLeft
+		if symmetrical {
+			fwd |= ordImpliesThen
+			if fa == "start" || fa == "promote" {
+				fwd |= ordRunnableLeft
+			}
+		} else {
+			fwd = ordAsymmetric
 		}
-	}
-	if !symmetrical {
-		fwd |= ordAsymmetric
 	}
 	cl.addOrder(id, first, fa, then, ta, fwd)
 	if symmetrical && flags&ordSerialize == 0 {

@@ -372,8 +372,62 @@ func (cl *Cluster) propagate() {
 }
 
 func (cl *Cluster) updateEdge(e *edge) bool {
-	f, t := e.first, e.then
+	changed := cl.applyEdge(e.first, e.then, e.flags)
+	// Orderings whose "then" is a collective resource also apply, with the
+	// same first action, to each child's matching action.
+	if t := e.then; t.Rsc != nil && t.Rsc.Kind != cib.KindPrimitive {
+		if cl.applyToChildren(e.first, t, e.flags) {
+			changed = true
+		}
+	}
+	return changed
+}
+
+func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 	changed := false
+	for _, c := range t.Rsc.Children {
+		var ca *Action
+		if c.Kind == cib.KindPrimitive {
+			for _, x := range cl.findActions(c, t.Task) {
+				ca = x
+				break
+			}
+		} else {
+			ca = cl.findAction(c, t.Task, nil)
+		}
+		if ca == nil {
+			continue
+		}
+		if t.Rsc.Kind == cib.KindClone && !ca.Runnable {
+			continue
+		}
+		if cl.applyEdge(f, ca, flags) {
+			changed = true
+		}
+		if c.Kind != cib.KindPrimitive && cl.applyToChildren(f, ca, flags) {
+			changed = true
+		}
+	}
+	return changed
+}
+
+func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
+	e := &edge{first: f, then: t, flags: flags}
+	changed := false
+	if flags&ordAsymmetric != 0 && t.Rsc != nil && !f.Runnable && t.Runnable {
+		r := t.Rsc
+		irrelevant := false
+		if !r.Active() && t.Task == "stop" {
+			irrelevant = true
+		}
+		if r.Kind == cib.KindPrimitive && r.Active() && t.Task == "start" && t.Optional && len(r.RunningOn) == 1 && r.RunningOn[0] == t.Node {
+			irrelevant = true
+		}
+		if !irrelevant {
+			implyUnrunnable(t, f)
+			changed = true
+		}
+	}
 	if e.flags&ordImpliesFirst != 0 && !t.Optional && f.Optional {
 		if implyRequired(f, t) {
 			changed = true

@@ -423,7 +423,7 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 			continue
 		}
 		switch rc {
-		case 2, 3, 4, 5: // invalid param, unimplemented, insufficient privileges, not installed
+		case 2, 4, 5: // invalid param, insufficient privileges, not installed
 			r.allowedBan(n)
 		case 6: // not configured: fatal everywhere
 			r.stopFailed["fatal"] = true
