@@ -242,34 +242,50 @@ func instanceMember(inst *Resource, base string) *Resource {
 }
 
 func (cl *Cluster) findAnonymous(clone *Resource, base string, n *Node) *Resource {
-	var inactive *Resource
+	var inactive, found *Resource
+	skipInactive := false
 	for _, inst := range clone.Children {
-		active := false
+		var locs []*Node
 		for _, p := range inst.Primitives() {
 			for _, rn := range p.RunningOn {
-				if rn == n {
-					if m := instanceMember(inst, base); m != nil {
-						return m
+				dup := false
+				for _, x := range locs {
+					if x == rn {
+						dup = true
+					}
+				}
+				if !dup {
+					locs = append(locs, rn)
+				}
+			}
+		}
+		if len(locs) > 0 {
+			if locs[0] == n {
+				if m := instanceMember(inst, base); m != nil {
+					if len(m.RunningOn) > 0 {
+						skipInactive = true
+						found = nil
+					} else {
+						found = m
 					}
 				}
 			}
-			if len(p.RunningOn) > 0 || p.partial {
-				active = true
-			}
+			continue
 		}
-		if !active && inactive == nil {
-			inactive = inst
+		if !skipInactive && inactive == nil {
+			inactive = instanceMember(inst, base)
 		}
 	}
-	if inactive != nil {
-		m := instanceMember(inactive, base)
-		if m != nil {
-			// Remember the node so later histories on it reuse this instance.
-			m.partial = false
-			return m
-		}
+	rsc := found
+	if rsc == nil && !skipInactive && inactive != nil {
+		rsc = inactive
 	}
-	// Orphan instance beyond clone-max.
+	if rsc != nil && rsc.Requires != "fencing" && (!n.Online || n.Unclean) && clone.CloneMax < len(cl.Nodes) {
+		rsc = nil
+	}
+	if rsc != nil {
+		return rsc
+	}
 	if err := cl.addInstance(clone); err != nil {
 		return nil
 	}
