@@ -266,7 +266,7 @@ func (cl *Cluster) canFence(n *Node) bool {
 	if cl.HaveQuorum || cl.NoQuorumPolicy == "ignore" {
 		return true
 	}
-	return n.Online && !n.Unclean
+	return n.Online
 }
 
 func (cl *Cluster) scheduleFencing() {

@@ -91,7 +91,13 @@ func (cl *Cluster) unpackStatus() error {
 			cl.unpackLRMResource(n, lr)
 		}
 	}
-	// Orphans were created as needed. Compute roles of collective resources.
+	if !cl.HaveQuorum && cl.NoQuorumPolicy == "suicide" && cl.StonithEnabled {
+		for _, n := range cl.Nodes {
+			if n.Online {
+				cl.fence(n, "cluster does not have quorum")
+			}
+		}
+	}
 	return nil
 }
 
