@@ -17,7 +17,8 @@
 // auto_failback as stickiness, resource.d wrappers as OCF agents, init scripts
 // as lsb:, "# ..." flag lines for what needs a human). MapTiming maps the ha.cf
 // timers to membership (gossip failure detection) timing with a human
-// explanation, and DeriveClusterKey turns the active authkeys secret into a
+// explanation, MapTransport maps the media to a gossip port, interfaces and
+// join peers, and DeriveClusterKey turns the active authkeys secret into a
 // 32-byte cluster key. Migrate ties everything together.
 //
 // Decisions where heartbeat's own behaviour or the reference left room:

@@ -108,6 +108,9 @@ func FuzzHACF(f *testing.F) {
 		if tm.ProbeTimeout >= tm.ProbeInterval || tm.SuspicionMult < MinSuspicionMult || tm.ProbeInterval <= 0 || expl == "" {
 			t.Fatalf("bad timing %+v", tm)
 		}
+		if tr, _, _ := MapTransport(cf); tr.Port == 0 && len(tr.Serial) == 0 {
+			t.Fatalf("no port and no serial medium: %+v", tr)
+		}
 		_, _, err = Translate(&HAResources{}, cf)
 		if cf.CRMEnabled != errors.Is(err, ErrCRMEnabled) {
 			t.Fatalf("crm %v, translate error %v", cf.CRMEnabled, err)

@@ -12,6 +12,10 @@ import (
 
 // HACF is a parsed ha.cf: the raw directives in file order plus their
 // interpretation.
+//
+// Directives and Stonith keep the stonith/stonith_host parameters as written,
+// which often include passwords: do not log or print an HACF as a whole.
+// Warnings and the translation never contain those parameters.
 type HACF struct {
 	File       string
 	Directives []Directive
@@ -41,18 +45,26 @@ type HACF struct {
 	CRMLine      int
 	CRMEnabled   bool
 
-	UDPPort                         int // last udpport value (694 when absent)
-	Ping                            []PingTarget
-	Stonith                         []Directive // stonith and stonith_host lines
-	Respawn                         []Directive
-	APIAuth                         []Directive
-	Watchdog                        string
-	WatchdogLine                    int
-	Autojoin                        string // none (default), other, any
+	// UDPPort is the last udpport value (694 when absent); each medium
+	// carries the port in effect where it was declared.
+	UDPPort int
+	// Ping lists ping and ping_group lines (ipfail connectivity targets).
+	Ping []PingTarget
+	// Stonith holds the stonith and stonith_host lines (v1 STONITH).
+	Stonith []Directive
+	// Respawn and APIAuth hold the respawn and apiauth lines.
+	Respawn, APIAuth []Directive
+	// Watchdog is the watchdog device ("" when absent) and its line.
+	Watchdog     string
+	WatchdogLine int
+	// Autojoin is none (default), other or any.
+	Autojoin string
+	// Logging.
 	LogFacility, LogFile, DebugFile string
 	UseLogd                         bool
 	Debug                           int
-	Warnings                        []Warning
+	// Warnings are findings that do not stop heartbeat.
+	Warnings []Warning
 }
 
 // Directive is one ha.cf line: the directive name and its arguments
@@ -123,15 +135,18 @@ var hacfDirectives = map[string]directiveKind{
 // arguments, bad values and a configuration heartbeat would refuse (no
 // medium, no node without autojoin) are errors naming file:line.
 func ParseHACF(name string, data []byte) (*HACF, error) {
-	if !utf8.Valid(data) {
-		return nil, lineErr(ErrSyntax, name, 0, "not valid UTF-8 text")
-	}
 	cf := &HACF{File: name, UDPPort: DefaultUDPPort, Autojoin: "none", Keepalive: DefaultKeepalive, DeadTime: DefaultDeadTime, DeadPing: DefaultDeadPing}
 	p := hacfParser{cf: cf, baud: DefaultBaud, port: DefaultUDPPort, seen: map[string]int{}, nodes: map[string]int{}}
 	for i, raw := range strings.Split(string(data), "\n") {
 		text := strings.TrimSuffix(raw, "\r")
 		if j := strings.IndexByte(text, '#'); j >= 0 {
 			text = text[:j]
+		}
+		if !utf8.ValidString(text) {
+			return nil, lineErr(ErrSyntax, name, i+1, "not valid UTF-8 text")
+		}
+		if strings.IndexFunc(text, isControl) >= 0 {
+			return nil, lineErr(ErrSyntax, name, i+1, "control character in line")
 		}
 		f := strings.Fields(text)
 		if len(f) == 0 {
@@ -166,7 +181,7 @@ func (p *hacfParser) warn(line int, format string, args ...any) {
 }
 
 func (p *hacfParser) errf(sentinel error, d Directive, format string, args ...any) error {
-	return lineErr(sentinel, p.cf.File, d.Line, d.Name+": "+format, args...)
+	return lineErr(sentinel, p.cf.File, d.Line, "%s: "+format, append([]any{printable(d.Name)}, args...)...)
 }
 
 func (p *hacfParser) nargs(d Directive, min, max int) error {

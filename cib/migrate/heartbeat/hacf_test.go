@@ -56,7 +56,8 @@ func TestHACFErrors(t *testing.T) {
 		{baseCF + "autojoin sometimes\n", "autojoin: bad value", ErrSyntax},
 		{baseCF + "node bad/name\n", "ha.cf:4: node: invalid node name", ErrSyntax},
 		{baseCF + "compression\n", "ha.cf:4: compression: needs an argument", ErrSyntax},
-		{"\xff", "not valid UTF-8", ErrSyntax},
+		{"# caf\xe9\n\xff", "ha.cf:2: not valid UTF-8", ErrSyntax},
+		{baseCF + "logfile /x\x1b\n", "ha.cf:4: control character", ErrSyntax},
 	}
 	for _, c := range cases {
 		_, err := ParseHACF("ha.cf", []byte(c.text))

@@ -59,6 +59,16 @@ func TestHAResourcesLexing(t *testing.T) {
 	}
 }
 
+func TestHAResourcesLatin1CommentAndGlue(t *testing.T) {
+	hr := mustParseHR(t, "# Ressourcen f\xfcr den Webserver\nnode1 httpd\\\nmysql\n")
+	if len(hr.Groups) != 1 || len(hr.Groups[0].Resources) != 2 {
+		t.Fatalf("groups %+v", hr.Groups)
+	}
+	if ws := warningsText(hr.Warnings); !strings.Contains(ws, "haresources:3: continuation without a blank") {
+		t.Errorf("warnings: %s", ws)
+	}
+}
+
 func TestHAResourcesErrors(t *testing.T) {
 	cases := []struct {
 		text, want string
@@ -70,7 +80,8 @@ func TestHAResourcesErrors(t *testing.T) {
 		{"node1 ::x\n", "haresources:1: resource \"::x\": invalid script name \"\"", ErrSyntax},
 		{"no=de httpd\n", "haresources:1: invalid node name \"no=de\"", ErrSyntax},
 		{"node1 a\x00b\n", "haresources:1: control character", ErrSyntax},
-		{"node1 \xff\n", "haresources: not valid UTF-8", ErrSyntax},
+		{"node1 \xff\n", "haresources:1: not valid UTF-8", ErrSyntax},
+		{"# ok\nnode1 a\x1b[2Jb\n", "haresources:2: control character", ErrSyntax},
 	}
 	for _, c := range cases {
 		_, err := ParseHAResources("haresources", []byte(c.text))

@@ -31,9 +31,12 @@ type Result struct {
 	// Warnings are everything a human should review, in input order:
 	// haresources, ha.cf, translation, timing, authkeys.
 	Warnings []Warning
-	// Timing is the membership timing derived from ha.cf; Explanation says
-	// in plain text how each ha.cf timer was mapped.
-	Timing      Timing
+	// Timing is the membership timing derived from ha.cf.
+	Timing Timing
+	// Transport is the gossip transport derived from the ha.cf media.
+	Transport Transport
+	// Explanation says in plain text how each ha.cf timer and medium was
+	// mapped.
 	Explanation string
 
 	HAResources *HAResources
@@ -131,12 +134,14 @@ func Migrate(in Inputs) (Result, error) {
 	}
 	res.CRM = crm
 	timing, expl, tmw := MapTiming(cf)
-	res.Timing, res.Explanation = timing, expl
+	transport, texpl, trw := MapTransport(cf)
+	res.Timing, res.Transport, res.Explanation = timing, transport, expl+texpl
 
 	res.Warnings = append(res.Warnings, hr.Warnings...)
 	res.Warnings = append(res.Warnings, cf.Warnings...)
 	res.Warnings = append(res.Warnings, twarns...)
 	res.Warnings = append(res.Warnings, tmw...)
+	res.Warnings = append(res.Warnings, trw...)
 	res.Warnings = append(res.Warnings, akWarns...)
 	log.LogAttrs(context.Background(), slog.LevelDebug, "heartbeat migration done", slog.Int("warnings", len(res.Warnings)))
 	return res, nil
