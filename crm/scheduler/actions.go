@@ -25,8 +25,9 @@ type Action struct {
 
 	before []*edge // orderings where this action is "then"
 	after  []*edge // orderings where this action is "first"
-	// requiredRunnableBefore counts one-or-more inputs.
-	oneOrMore bool
+	// requiredBefore > 0 marks a one-or-more pseudo action: it is runnable
+	// once that many of its inputs are runnable.
+	requiredBefore int
 }
 
 type edge struct {

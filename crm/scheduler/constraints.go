@@ -41,6 +41,19 @@ const (
 	ordRestart
 )
 
+// relaxedOrder is an ordering through a "one-or-more" pseudo action: the
+// then actions may run once `required` of the first actions are runnable
+// (clone-min, or the deprecated require-all=false).
+type relaxedOrder struct {
+	name        string
+	firsts      []*Resource
+	firstAction string
+	thens       []*Resource
+	thenAction  string
+	required    int
+	flags       int
+}
+
 type ordering struct {
 	id          string
 	first       *Resource
@@ -300,6 +313,34 @@ func (cl *Cluster) unpackOrder(c *cib.Order) {
 		ta := orDefault(c.ThenAction, fa)
 		for _, f := range cl.expandTargets(c.First) {
 			for _, t := range cl.expandTargets(c.Then) {
+				required := 0
+				if f.IsClone() {
+					required = f.CloneMin
+					if c.RequireAll != "" && !isTrue(c.RequireAll) {
+						required = 1
+					}
+				}
+				if required > 0 && fa == "start" {
+					flags := orderFlags(kind, c.Score)
+					fwd := flags
+					if flags&ordMandatory != 0 {
+						if symmetrical {
+							fwd |= ordImpliesThen | ordRunnableLeft
+						} else {
+							fwd = ordAsymmetric
+						}
+					}
+					cl.relaxed = append(cl.relaxed, &relaxedOrder{name: "clone-one-or-more:" + c.ID, firsts: f.Children, firstAction: fa,
+						thens: []*Resource{t}, thenAction: ta, required: required, flags: fwd | ordRunnableLeft})
+					if symmetrical && flags&ordSerialize == 0 {
+						inv := flags
+						if flags&ordMandatory != 0 {
+							inv |= ordImpliesFirst
+						}
+						cl.addOrder(c.ID, t, inverseAction(ta), f, inverseAction(fa), inv)
+					}
+					continue
+				}
 				cl.orderPair(c.ID, f, fa, t, ta, kind, c.Score, symmetrical)
 			}
 		}
@@ -334,14 +375,13 @@ func (cl *Cluster) unpackOrder(c *cib.Order) {
 			continue
 		}
 		if !a.requireAll {
-			// one-or-more: a pseudo action between the sets
-			pseudo := &ordering{id: c.ID, flags: ordOneOrMore}
-			_ = pseudo
-			for _, f := range a.members {
-				for _, t := range b.members {
-					cl.orderPair(c.ID, f, a.action, t, b.action, "Optional", c.Score, false)
-				}
+			flags := orderFlags(kind, c.Score)
+			fwd := flags
+			if flags&ordMandatory != 0 {
+				fwd |= ordImpliesThen | ordRunnableLeft
 			}
+			cl.relaxed = append(cl.relaxed, &relaxedOrder{name: "one-or-more:" + c.ID, firsts: a.members, firstAction: a.action,
+				thens: b.members, thenAction: b.action, required: 1, flags: fwd | ordRunnableLeft})
 			continue
 		}
 		firsts := a.members

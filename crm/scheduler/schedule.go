@@ -49,6 +49,7 @@ func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
 	cl.createProbes()
 	cl.internalOrderings()
 	cl.userOrderings()
+	cl.relaxedOrderings()
 	cl.scheduleFencing()
 	cl.propagate()
 	t := &Transition{Cluster: cl, Actions: cl.Actions}
@@ -229,6 +230,30 @@ func (cl *Cluster) userOrderings() {
 	}
 }
 
+func (cl *Cluster) relaxedOrderings() {
+	for _, ro := range cl.relaxed {
+		p := &Action{ID: cl.nextActionID, Task: ro.name, Pseudo: true, Optional: true, Runnable: false, requiredBefore: ro.required}
+		cl.nextActionID++
+		cl.Actions = append(cl.Actions, p)
+		for _, f := range ro.firsts {
+			fas := childAction(cl, f, ro.firstAction)
+			if len(fas) == 0 && f.Kind == cib.KindPrimitive {
+				a := cl.action(f, ro.firstAction, nil, 0, true)
+				a.Runnable = false
+				fas = []*Action{a}
+			}
+			for _, a := range fas {
+				cl.order(a, p, ordOneOrMore)
+			}
+		}
+		for _, t := range ro.thens {
+			for _, a := range childAction(cl, t, ro.thenAction) {
+				cl.order(p, a, ro.flags)
+			}
+		}
+	}
+}
+
 // interleave orders clone instances pairwise on the same node.
 func (cl *Cluster) interleave(o *ordering) {
 	for _, ti := range o.then.Children {
@@ -352,8 +377,13 @@ func (cl *Cluster) scheduleFencing() {
 
 // propagate applies ordering flag rules until nothing changes.
 func (cl *Cluster) propagate() {
+	for _, a := range cl.Actions {
+		if a.requiredBefore > 0 {
+			a.Runnable = true
+		}
+	}
 	for iter := 0; iter < 1000; iter++ {
-		changed := false
+		changed := cl.refreshOneOrMore()
 		for _, a := range cl.Actions {
 			for _, e := range a.after {
 				if cl.updateEdge(e) {
@@ -688,6 +718,28 @@ func (cl *Cluster) refreshCollective() bool {
 			}
 		}
 		if r.Kind == cib.KindClone && !anyRunnable && a.Runnable {
+			a.Runnable = false
+			changed = true
+		}
+	}
+	return changed
+}
+
+// refreshOneOrMore makes a one-or-more pseudo action unrunnable once fewer
+// than its required inputs are runnable.
+func (cl *Cluster) refreshOneOrMore() bool {
+	changed := false
+	for _, a := range cl.Actions {
+		if a.requiredBefore == 0 || !a.Runnable {
+			continue
+		}
+		n := 0
+		for _, e := range a.before {
+			if e.flags&ordOneOrMore != 0 && e.first.Runnable {
+				n++
+			}
+		}
+		if n < a.requiredBefore {
 			a.Runnable = false
 			changed = true
 		}

@@ -236,6 +236,7 @@ type Cluster struct {
 	locations   []*location
 	colocations []*colocation
 	orders      []*ordering
+	relaxed     []*relaxedOrder
 
 	// Transition.
 	Actions      []*Action
