@@ -321,7 +321,7 @@ func (cl *Cluster) bestScoreMatching(r *Resource, attr, value string) int {
 
 // addColocatedScores merges r's (a dependent's) preferences into nodes,
 // scaled by factor, recursing along "with this" colocations.
-func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr string, factor float64, onlyPositive bool, merging map[*Resource]bool) map[string]int {
+func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr string, factor float64, onlyPositive, rollback bool, merging map[*Resource]bool) map[string]int {
 	if merging[r] {
 		return nodes
 	}
@@ -374,8 +374,10 @@ func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr st
 				continue
 			}
 			of := factor * float64(co.score) / float64(cib.Infinity)
-			work = cl.addColocatedScores(co.dependent, work, co.nodeAttr, of, true, merging)
+			work = cl.addColocatedScores(co.dependent, work, co.nodeAttr, of, true, false, merging)
 		}
+	} else if rollback {
+		return nodes
 	}
 	if onlyPositive {
 		for k, v := range work {
@@ -412,7 +414,7 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 		if !cl.hasInfluence(co) {
 			continue
 		}
-		r.allowed = cl.addColocatedScores(co.dependent, r.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, map[*Resource]bool{})
+		r.allowed = cl.addColocatedScores(co.dependent, r.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), false, true, map[*Resource]bool{})
 	}
 	if r.TargetRole == RoleStopped || (r.Parent != nil && r.Parent.TargetRole == RoleStopped) || (r.Parent != nil && r.Parent.Parent != nil && r.Parent.Parent.TargetRole == RoleStopped) {
 		for k := range r.allowed {
@@ -466,6 +468,7 @@ func (cl *Cluster) sortedNodes(r *Resource) []*Node {
 }
 
 func (cl *Cluster) assignBest(r *Resource, prefer *Node) {
+	cl.recordScores(r)
 	nodes := cl.sortedNodes(r)
 	var chosen *Node
 	if prefer != nil && len(nodes) > 0 {
@@ -544,7 +547,7 @@ func (cl *Cluster) assignClone(c *Resource) {
 		if !cl.hasInfluence(co) {
 			continue
 		}
-		c.allowed = cl.addColocatedScores(co.dependent, c.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, map[*Resource]bool{})
+		c.allowed = cl.addColocatedScores(co.dependent, c.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, true, map[*Resource]bool{})
 	}
 	insts := append([]*Resource(nil), c.Children...)
 	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
@@ -837,3 +840,26 @@ func (cl *Cluster) promotionScore(c, inst *Resource, n *Node) int {
 	}
 	return score
 }
+
+// ScoreLine is one allocation score, as crm_simulate -s prints it.
+type ScoreLine struct {
+	Kind  string // "allocation" or "promotion"
+	Rsc   string
+	Node  string
+	Score int
+	Func  string
+}
+
+func (cl *Cluster) recordScores(r *Resource) {
+	fn := "pcmk__primitive_assign"
+	for _, n := range cl.Nodes {
+		s, ok := r.allowed[n.Name]
+		if !ok {
+			continue
+		}
+		cl.scores = append(cl.scores, ScoreLine{Kind: "allocation", Rsc: r.ID, Node: n.Name, Score: s, Func: fn})
+	}
+}
+
+// Scores returns the allocation scores recorded while assigning.
+func (cl *Cluster) Scores() []ScoreLine { return cl.scores }

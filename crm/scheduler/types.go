@@ -243,6 +243,7 @@ type Cluster struct {
 	nextActionID int
 	warnings     []string
 	fencing      []*Action
+	scores       []ScoreLine
 }
 
 // Warnings returns the configuration problems noticed while scheduling.
