@@ -78,6 +78,15 @@ func (cl *Cluster) expandTargets(id string) []*Resource {
 	if r := cl.byID[id]; r != nil {
 		return []*Resource{r}
 	}
+	if t := cl.Index.Resources[id]; t != nil && t.Kind == cib.KindTemplate {
+		var out []*Resource
+		for _, p := range cl.primitives {
+			if p.Def != nil && p.Def.Template == id {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 	if t := cl.Index.Tags[id]; t != nil {
 		var out []*Resource
 		for _, ref := range t.Refs {

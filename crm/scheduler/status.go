@@ -77,9 +77,8 @@ func (cl *Cluster) unpackStatus() error {
 	}
 	for _, ns := range cl.CIB.Status.Nodes {
 		if n := cl.stateNode(ns); n != nil && !n.Online {
-			if !cl.StonithEnabled && !n.Unclean {
-				// Cleanly down without fencing: history only for failures.
-				order = append(order, ns)
+			if !cl.StonithEnabled {
+				// Without fencing, an offline node's history is not unpacked.
 				continue
 			}
 			order = append(order, ns)
