@@ -345,6 +345,14 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 		cur = next
 	}
 	cl.createRecurring(r)
+	if r.Orphan && r.Parent == nil && r.Managed {
+		for _, n := range r.RunningOn {
+			if st := cl.findAction(r, "stop", n); st != nil {
+				d := cl.action(r, "delete", n, 0, false)
+				cl.order(st, d, ordOptional|ordRunnableLeft)
+			}
+		}
+	}
 }
 
 func stepDown(role string) string {

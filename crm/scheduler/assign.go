@@ -80,6 +80,15 @@ func (cl *Cluster) applyNodeCriteria() {
 	}
 	// Stickiness, failure thresholds, stop failures.
 	for _, p := range cl.primitives {
+		if p.Orphan {
+			if cl.StopOrphanResources || p.Parent != nil {
+				for _, n := range cl.Nodes {
+					p.allowed[n.Name] = -cib.Infinity
+				}
+			} else {
+				p.Managed = false
+			}
+		}
 		if p.Managed && p.Stickiness > 0 && len(p.RunningOn) == 1 {
 			n := p.RunningOn[0]
 			_, explicit := p.allowed[n.Name]
