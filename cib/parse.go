@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // ErrInvalid is wrapped by every semantic error in a CIB document (dangling
@@ -616,9 +617,13 @@ func parseLRMOp(el *Element) (*LRMOp, error) {
 		return nil, perr(el, "missing operation")
 	}
 	if iv := el.Get("interval"); iv != "" {
-		ms, err := ParseIntervalMS(iv)
+		// Status intervals are recorded in milliseconds.
+		ms, err := strconv.ParseInt(strings.TrimSpace(iv), 10, 64)
 		if err != nil {
-			return nil, perr(el, "interval: %v", err)
+			ms, err = ParseIntervalMS(iv)
+			if err != nil {
+				return nil, perr(el, "interval: %v", err)
+			}
 		}
 		op.Interval = ms
 	}

@@ -139,16 +139,10 @@ func compareValues(a, b, typ, op string) (int, bool) {
 	}
 	switch typ {
 	case "integer":
-		x, err1 := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
-		y, err2 := strconv.ParseInt(strings.TrimSpace(b), 10, 64)
-		if err1 != nil || err2 != nil {
-			// Pacemaker falls back to a number comparison for fractions.
-			fx, e1 := strconv.ParseFloat(a, 64)
-			fy, e2 := strconv.ParseFloat(b, 64)
-			if e1 != nil || e2 != nil {
-				return 0, false
-			}
-			return cmpFloat(fx, fy), true
+		x, ok1 := strtoll(a)
+		y, ok2 := strtoll(b)
+		if !ok1 || !ok2 {
+			return strings.Compare(strings.ToLower(a), strings.ToLower(b)), true
 		}
 		switch {
 		case x < y:
@@ -161,7 +155,7 @@ func compareValues(a, b, typ, op string) (int, bool) {
 		x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
 		y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
 		if err1 != nil || err2 != nil {
-			return 0, false
+			return strings.Compare(strings.ToLower(a), strings.ToLower(b)), true
 		}
 		return cmpFloat(x, y), true
 	case "version":
@@ -471,4 +465,26 @@ func UnpackNVSets(sets []*NVSet, ctx *RuleContext, firstID string, into map[stri
 		}
 	}
 	return into
+}
+
+// strtoll parses a leading integer like C's strtoll: "1.5" is 1; a string
+// without leading digits is not a number.
+func strtoll(s string) (int64, bool) {
+	t := strings.TrimSpace(s)
+	i := 0
+	if i < len(t) && (t[i] == '-' || t[i] == '+') {
+		i++
+	}
+	j := i
+	for j < len(t) && t[j] >= '0' && t[j] <= '9' {
+		j++
+	}
+	if j == i {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(t[:j], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return v, true
 }

@@ -460,3 +460,30 @@ func TestUnpackNVSetsIDRefs(t *testing.T) {
 		t.Errorf("nvpair id-ref: %v", got)
 	}
 }
+
+// TestEvalExpressionParseFallback pins Pacemaker 2.1.5's handling of values
+// that do not parse as the requested type (rules.c compare_attr_expr_vals):
+// integers are read with strtoll semantics (a leading integer is enough,
+// "1.5" is 1), and when either side has no leading integer, or either side
+// is not a number for type=number, the two values are compared as strings.
+func TestEvalExpressionParseFallback(t *testing.T) {
+	ctx := &RuleContext{NodeAttrs: map[string]string{"frac": "1.5", "word": "abc", "n": "7"}}
+	cases := []struct {
+		attr, op, value, typ string
+		want                 bool
+	}{
+		{"frac", "eq", "1", "integer", true},    // strtoll("1.5") = 1
+		{"frac", "gt", "1", "integer", false},   // 1 > 1 is false
+		{"word", "eq", "ABC", "integer", true},  // no digits: string comparison (case-insensitive)
+		{"word", "ne", "abc", "integer", false}, // string comparison again
+		{"word", "gt", "abb", "integer", true},  // "abc" > "abb" as strings
+		{"word", "eq", "abc", "number", true},   // not a number: string comparison
+		{"n", "lt", "seven", "integer", true},   // "7" < "seven" as strings
+		{"n", "eq", "7", "integer", true},
+	}
+	for _, c := range cases {
+		if got := EvalExpression(expr(c.attr, c.op, c.value, c.typ), ctx); got != c.want {
+			t.Errorf("%s=%q %s %q (type %s) = %v, want %v", c.attr, ctx.NodeAttrs[c.attr], c.op, c.value, c.typ, got, c.want)
+		}
+	}
+}

@@ -41,7 +41,6 @@ func ParseScore(s string) (int, error) {
 }
 
 // Score parses a score leniently (invalid → 0), like Pacemaker's char2score.
-// The node-health colours red, yellow and green map to the values given.
 func Score(s string) int {
 	v, err := ParseScore(s)
 	if err != nil {

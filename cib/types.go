@@ -11,7 +11,8 @@
 //
 // The package is pure: no I/O beyond byte slices, no wall clock. Values are
 // not safe for concurrent mutation; treat a parsed *CIB as immutable once
-// shared between goroutines and use Clone to derive a modified copy.
+// shared between goroutines and derive modified copies by re-parsing
+// Marshal's output.
 package cib
 
 // CIB is a whole Cluster Information Base document.

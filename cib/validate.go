@@ -141,7 +141,7 @@ func (e *RefError) Error() string {
 	return fmt.Sprintf("%s<%s id=%q>: %s %q does not exist", s, e.Element, e.ID, e.Field, e.Target)
 }
 
-func (e *RefError) Unwrap() error { return ErrDanglingRef }
+func (e *RefError) Unwrap() []error { return []error{ErrDanglingRef, ErrInvalid} }
 
 // Validate checks references inside the configuration: nvset/rule/op id-refs,
 // templates, and constraint targets (resources, templates or tags). It returns

@@ -99,7 +99,7 @@ func ParseElement(data []byte) (*Element, error) {
 	var stack []*Element
 	var root *Element
 	for {
-		tok, err := dec.Token()
+		tok, err := dec.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -111,12 +111,13 @@ func ParseElement(data []byte) (*Element, error) {
 		case xml.StartElement:
 			line, _ := dec.InputPos()
 			el := &Element{Name: t.Name.Local, Line: line}
+			if t.Name.Space != "" {
+				el.Name = t.Name.Space + ":" + t.Name.Local
+			}
 			for _, a := range t.Attr {
 				name := a.Name.Local
-				if a.Name.Space != "" && a.Name.Space != "xmlns" {
+				if a.Name.Space != "" {
 					name = a.Name.Space + ":" + name
-				} else if a.Name.Space == "xmlns" {
-					name = "xmlns:" + name
 				}
 				el.Attrs = append(el.Attrs, Attr{name, a.Value})
 			}
@@ -131,6 +132,14 @@ func ParseElement(data []byte) (*Element, error) {
 			}
 			stack = append(stack, el)
 		case xml.EndElement:
+			name := t.Name.Local
+			if t.Name.Space != "" {
+				name = t.Name.Space + ":" + name
+			}
+			if len(stack) == 0 || stack[len(stack)-1].Name != name {
+				line, _ := dec.InputPos()
+				return nil, fmt.Errorf("line %d: %w: unexpected end tag </%s>", line, ErrSyntax, name)
+			}
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) > 0 {

@@ -124,8 +124,10 @@ func (cl *Cluster) updateRunnable(a *Action) {
 		a.Runnable = false
 		return
 	}
-	if !r.Managed && a.Task != "monitor" {
-		a.Runnable = false
+	if !r.Managed && a.Interval == 0 && a.Task != "stop" {
+		// Non-recurring actions of unmanaged resources are forced optional;
+		// they stay runnable so they do not block other resources.
+		a.Optional = true
 	}
 	if a.needs == "nothing" {
 		return

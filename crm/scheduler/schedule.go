@@ -480,8 +480,12 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 				implyRequired(f, t)
 				changed = true
 			}
+			if !t.Optional && f.Optional {
+				implyRequired(f, t)
+				changed = true
+			}
 			if !f.Optional && !f.Runnable && t.Runnable {
-				t.Runnable = false
+				implyUnrunnable(t, f)
 				changed = true
 			}
 		}

@@ -76,33 +76,33 @@ type blk struct {
 	name string // e.g. "vrrp_instance VI_1"; empty at top level
 }
 
-func (b blk) field(s *Stmt) string {
+func (b blk) field(s *stmt) string {
 	if b.name == "" {
 		return s.Keyword()
 	}
 	return b.name + ": " + s.Keyword()
 }
 
-func (b blk) errf(s *Stmt, sentinel error, format string, args ...any) {
+func (b blk) errf(s *stmt, sentinel error, format string, args ...any) {
 	b.dec.d.errorf(s.Pos, b.field(s), sentinel, format, args...)
 }
 
-func (b blk) warnf(s *Stmt, format string, args ...any) {
+func (b blk) warnf(s *stmt, format string, args ...any) {
 	b.dec.d.warnf(s.Pos, b.field(s), format, args...)
 }
 
-func (b blk) unknown(s *Stmt) {
+func (b blk) unknown(s *stmt) {
 	b.warnf(s, "unknown keyword, ignored")
 }
 
-func (b blk) unsupported(s *Stmt) {
+func (b blk) unsupported(s *stmt) {
 	b.warnf(s, "keepalived option not supported by gocrm, ignored")
 }
 
 // nargs checks the argument count: fewer than min is an error (false),
 // more than max (max >= 0) a warning. A block where none is expected is a
 // warning too.
-func (b blk) nargs(s *Stmt, min, max int) bool {
+func (b blk) nargs(s *stmt, min, max int) bool {
 	n := len(s.Words) - 1
 	if n < min {
 		if min == 1 {
@@ -122,7 +122,7 @@ func (b blk) nargs(s *Stmt, min, max int) bool {
 }
 
 // needBlock reports whether s has a block, reporting an error otherwise.
-func (b blk) needBlock(s *Stmt) bool {
+func (b blk) needBlock(s *stmt) bool {
 	if !s.HasBlock {
 		b.errf(s, ErrSyntax, "expects a { } block")
 		return false
@@ -130,7 +130,7 @@ func (b blk) needBlock(s *Stmt) bool {
 	return true
 }
 
-func (b blk) arg(s *Stmt, i int) string {
+func (b blk) arg(s *stmt, i int) string {
 	if i+1 < len(s.Words) {
 		return s.Words[i+1].Text
 	}
@@ -234,7 +234,7 @@ func verr(sentinel error, format string, args ...any) error {
 }
 
 // report turns a value parser error into an *Error for statement s.
-func (b blk) report(s *Stmt, err error) {
+func (b blk) report(s *stmt, err error) {
 	var ve *valueError
 	if errors.As(err, &ve) {
 		b.dec.d.errorf(s.Pos, b.field(s), ve.sentinel, "%s", ve.msg)
@@ -245,13 +245,13 @@ func (b blk) report(s *Stmt, err error) {
 
 // ---- setters; each checks its statement fully ----
 
-func (b blk) setStr(s *Stmt, dst *Val[string]) {
+func (b blk) setStr(s *stmt, dst *Val[string]) {
 	if b.nargs(s, 1, 1) {
 		dst.set(b.arg(s, 0), s.Pos)
 	}
 }
 
-func (b blk) intArg(s *Stmt, i int, lo, hi int64) (int, bool) {
+func (b blk) intArg(s *stmt, i int, lo, hi int64) (int, bool) {
 	n, err := parseInt(b.arg(s, i), lo, hi)
 	if err != nil {
 		b.report(s, err)
@@ -260,7 +260,7 @@ func (b blk) intArg(s *Stmt, i int, lo, hi int64) (int, bool) {
 	return int(n), true
 }
 
-func (b blk) setInt(s *Stmt, dst *Val[int], lo, hi int64) {
+func (b blk) setInt(s *stmt, dst *Val[int], lo, hi int64) {
 	if !b.nargs(s, 1, 1) {
 		return
 	}
@@ -269,7 +269,7 @@ func (b blk) setInt(s *Stmt, dst *Val[int], lo, hi int64) {
 	}
 }
 
-func (b blk) timerArg(s *Stmt, i int, lo, hi time.Duration) (time.Duration, bool) {
+func (b blk) timerArg(s *stmt, i int, lo, hi time.Duration) (time.Duration, bool) {
 	t, err := parseTimer(b.arg(s, i))
 	if err != nil {
 		b.report(s, err)
@@ -282,7 +282,26 @@ func (b blk) timerArg(s *Stmt, i int, lo, hi time.Duration) (time.Duration, bool
 	return t, true
 }
 
-func (b blk) setTimer(s *Stmt, dst *Val[time.Duration], lo, hi time.Duration) {
+// secondsArg parses an <INTEGER> number of seconds.
+func (b blk) secondsArg(s *stmt, i int, lo, hi int64) (time.Duration, bool) {
+	n, err := parseInt(b.arg(s, i), lo, hi)
+	if err != nil {
+		b.report(s, err)
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+func (b blk) setSeconds(s *stmt, dst *Val[time.Duration], lo, hi int64) {
+	if !b.nargs(s, 1, 1) {
+		return
+	}
+	if t, ok := b.secondsArg(s, 0, lo, hi); ok {
+		dst.set(t, s.Pos)
+	}
+}
+
+func (b blk) setTimer(s *stmt, dst *Val[time.Duration], lo, hi time.Duration) {
 	if !b.nargs(s, 1, 1) {
 		return
 	}
@@ -292,7 +311,7 @@ func (b blk) setTimer(s *Stmt, dst *Val[time.Duration], lo, hi time.Duration) {
 }
 
 // setFlag handles "keyword [BOOL]".
-func (b blk) setFlag(s *Stmt, dst *Val[bool]) {
+func (b blk) setFlag(s *stmt, dst *Val[bool]) {
 	if !b.nargs(s, 0, 1) {
 		return
 	}
@@ -309,13 +328,13 @@ func (b blk) setFlag(s *Stmt, dst *Val[bool]) {
 
 // setConst handles argument-less flags with a fixed value (nopreempt,
 // no_accept).
-func (b blk) setConst(s *Stmt, dst *Val[bool], v bool) {
+func (b blk) setConst(s *stmt, dst *Val[bool], v bool) {
 	if b.nargs(s, 0, 0) {
 		dst.set(v, s.Pos)
 	}
 }
 
-func (b blk) setAddr(s *Stmt, dst *Val[netip.Addr]) {
+func (b blk) setAddr(s *stmt, dst *Val[netip.Addr]) {
 	if !b.nargs(s, 1, 1) {
 		return
 	}
@@ -328,7 +347,7 @@ func (b blk) setAddr(s *Stmt, dst *Val[netip.Addr]) {
 }
 
 // setCmd handles `"script args" [user [group]]`.
-func (b blk) setCmd(s *Stmt, dst *Val[Command]) {
+func (b blk) setCmd(s *stmt, dst *Val[Command]) {
 	if !b.nargs(s, 1, 3) {
 		return
 	}
@@ -340,7 +359,7 @@ func (b blk) setCmd(s *Stmt, dst *Val[Command]) {
 	dst.set(c, s.Pos)
 }
 
-func (b blk) setIfName(s *Stmt, dst *Val[string]) {
+func (b blk) setIfName(s *stmt, dst *Val[string]) {
 	if !b.nargs(s, 1, 1) {
 		return
 	}
@@ -361,7 +380,7 @@ func checkIfName(name string) error {
 
 // ---- top level ----
 
-var topUnsupported = set("vrrp_track_process", "track_process", "bfd_instance", "garp_group",
+var topUnsupported = set("vrrp_track_process", "track_process", "bfd_instance", "garp_group", "track_group",
 	"SSL", "linkbeat_interfaces", "use_pid_dir", "net_namespace_ipvs", "namespace_with_ipsets",
 	"child_wait_time", "vrrp_garp_extra_if", "track_bfd", "vrrp_track_bfd")
 
@@ -373,7 +392,7 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
-func (dec *decoder) top(stmts []*Stmt) {
+func (dec *decoder) top(stmts []*stmt) {
 	b := blk{dec: dec}
 	for _, s := range stmts {
 		switch kw := s.Keyword(); kw {
@@ -432,7 +451,7 @@ func (dec *decoder) top(stmts []*Stmt) {
 }
 
 // named checks "keyword NAME { ... }".
-func (b blk) named(s *Stmt) (string, bool) {
+func (b blk) named(s *stmt) (string, bool) {
 	if len(s.Words) < 2 {
 		b.errf(s, ErrMissing, "expects a name")
 		return "", false
@@ -473,7 +492,7 @@ var globalUnsupported = set(
 	"vrrp_use_process_comm", "vrrp_notify_fifo_script_params", "log_unknown_vrids",
 	"vrrp_log_unknown_vrids", "enable_traps_ipv6", "dynamic_interfaces_allow_if_changes")
 
-func (dec *decoder) global(s *Stmt) {
+func (dec *decoder) global(s *stmt) {
 	g := &dec.cfg.Global
 	if g.Pos.IsValid() {
 		dec.d.warnf(s.Pos, "global_defs", "second global_defs block (first at %s); settings are merged", g.Pos)
@@ -489,10 +508,12 @@ func (dec *decoder) global(s *Stmt) {
 		case "notification_email":
 			if b.needBlock(st) {
 				for _, e := range st.Block {
-					if len(e.Words) > 1 || e.HasBlock {
-						b.sub("global_defs: notification_email").warnf(e, "extra words ignored")
+					if e.HasBlock {
+						b.sub("global_defs: notification_email").warnf(e, "unexpected { } block ignored")
 					}
-					g.NotificationEmail = append(g.NotificationEmail, Val[string]{V: e.Keyword(), Pos: e.Pos, Set: true})
+					for _, w := range e.Words {
+						g.NotificationEmail = append(g.NotificationEmail, Val[string]{V: w.Text, Pos: w.Pos, Set: true})
+					}
 				}
 			}
 		case "notification_email_from":
@@ -602,8 +623,8 @@ func (dec *decoder) global(s *Stmt) {
 		case "lvs_flush_on_stop":
 			if b.nargs(st, 0, 1) {
 				v := strings.ToUpper(b.arg(st, 0))
-				if v != "" && v != "RS_ONLY" && v != "VS" {
-					b.errf(st, ErrValue, "%q is not RS_ONLY or VS", b.arg(st, 0))
+				if v != "" && v != "VS" {
+					b.errf(st, ErrValue, "%q is not VS", b.arg(st, 0))
 				} else {
 					g.LVSFlushOnStop.set(v, st.Pos)
 				}
@@ -620,7 +641,7 @@ func (dec *decoder) global(s *Stmt) {
 	}
 }
 
-func (dec *decoder) lvsTimeouts(b blk, st *Stmt) {
+func (dec *decoder) lvsTimeouts(b blk, st *stmt) {
 	if !b.nargs(st, 2, -1) {
 		return
 	}
@@ -637,7 +658,7 @@ func (dec *decoder) lvsTimeouts(b blk, st *Stmt) {
 			return
 		}
 		i++
-		t, ok := b.timerArg(st, i, 0, maxTimer)
+		t, ok := b.secondsArg(st, i, 0, 1<<31-1)
 		if !ok {
 			return
 		}

@@ -13,7 +13,7 @@ var lbAlgos = set("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", 
 
 var schedFlags = set("flag-1", "flag-2", "flag-3", "sh-port", "sh-fallback", "mh-port", "mh-fallback")
 
-func (dec *decoder) virtualServer(s *Stmt) {
+func (dec *decoder) virtualServer(s *stmt) {
 	vs := &VirtualServer{Pos: s.Pos}
 	top := blk{dec: dec}
 	args := s.Args()
@@ -37,23 +37,26 @@ func (dec *decoder) virtualServer(s *Stmt) {
 		if len(args) > 2 {
 			top.warnf(s, "extra arguments %q ignored", strings.Join(args[2:], " "))
 		}
-	case len(args) >= 2:
+	case len(args) >= 1 && args[0] != "fwmark" && args[0] != "group":
 		a, err := parseAddr(args[0])
 		if err != nil {
 			top.report(s, err)
 			return
 		}
-		p, err := parseInt(args[1], 0, 65535)
-		if err != nil {
-			top.report(s, err)
-			return
+		vs.Kind, vs.Addr = VSAddr, a
+		if len(args) > 1 {
+			p, err := parseInt(args[1], 0, 65535)
+			if err != nil {
+				top.report(s, err)
+				return
+			}
+			vs.Port.set(int(p), s.Pos)
 		}
-		vs.Kind, vs.Addr, vs.Port = VSAddr, a, int(p)
 		if len(args) > 2 {
 			top.warnf(s, "extra arguments %q ignored", strings.Join(args[2:], " "))
 		}
 	default:
-		top.errf(s, ErrMissing, "expects IP PORT, fwmark N or group NAME")
+		top.errf(s, ErrMissing, "expects IP [PORT], fwmark N or group NAME")
 		return
 	}
 	b := blk{dec: dec, name: "virtual_server " + strings.Join(args, " ")}
@@ -88,7 +91,7 @@ func (dec *decoder) virtualServer(s *Stmt) {
 			if b.nargs(st, 0, 1) {
 				if len(st.Words) == 1 {
 					vs.PersistenceTimeout.set(360*time.Second, st.Pos)
-				} else if t, ok := b.timerArg(st, 0, time.Second, 2678400*time.Second); ok {
+				} else if t, ok := b.secondsArg(st, 0, 1, 2678400); ok {
 					vs.PersistenceTimeout.set(t, st.Pos)
 				}
 			}
@@ -150,7 +153,7 @@ func (dec *decoder) virtualServer(s *Stmt) {
 		case "sorry_server_inhibit":
 			b.setFlag(st, &vs.SorryServerInhibit)
 		case "sorry_server_lvs_method":
-			if b.nargs(st, 1, 1) {
+			if b.nargs(st, 1, -1) {
 				if k, ok := b.lbKind(st, b.arg(st, 0)); ok {
 					vs.SorryServerLVSMethod.set(k, st.Pos)
 				}
@@ -194,7 +197,7 @@ func (dec *decoder) virtualServer(s *Stmt) {
 	dec.cfg.VirtualServers = append(dec.cfg.VirtualServers, vs)
 }
 
-func (b blk) lbKind(st *Stmt, s string) (LBKind, bool) {
+func (b blk) lbKind(st *stmt, s string) (LBKind, bool) {
 	switch k := LBKind(strings.ToUpper(s)); k {
 	case LBNAT, LBDR, LBTUN:
 		return k, true
@@ -222,7 +225,7 @@ func parseMask(s string) (int, error) {
 	return n, nil
 }
 
-func (dec *decoder) realServer(vb blk, s *Stmt) *RealServer {
+func (dec *decoder) realServer(vb blk, s *stmt) *RealServer {
 	if !vb.needBlock(s) {
 		return nil
 	}
@@ -301,7 +304,7 @@ func (dec *decoder) realServer(vb blk, s *Stmt) *RealServer {
 var dnsTypes = set("A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA")
 
 // checker parses a health checker block.
-func (b blk) checker(s *Stmt, t CheckerType) *Checker {
+func (b blk) checker(s *stmt, t CheckerType) *Checker {
 	if !b.needBlock(s) {
 		return nil
 	}
@@ -342,7 +345,7 @@ func (b blk) checker(s *Stmt, t CheckerType) *Checker {
 		case t == CheckMisc && kw == "misc_path":
 			cb.setCmd(st, &c.MiscPath)
 		case t == CheckMisc && kw == "misc_timeout":
-			cb.setTimer(st, &c.MiscTimeout, time.Microsecond, maxTimer)
+			cb.setSeconds(st, &c.MiscTimeout, 1, 1<<31-1)
 		case t == CheckMisc && kw == "misc_dynamic":
 			cb.setFlag(st, &c.MiscDynamic)
 		case t == CheckMisc && kw == "user":
@@ -401,7 +404,18 @@ func (b blk) checker(s *Stmt, t CheckerType) *Checker {
 		case t == CheckFile && kw == "dynamic":
 			cb.setFlag(st, &c.Dynamic)
 		case t == CheckFile && kw == "weight":
-			cb.setInt(st, &c.Weight, -254, 254)
+			if cb.nargs(st, 1, 2) {
+				if n, ok := cb.intArg(st, 0, -(1<<31 - 1), 1<<31-1); ok {
+					c.Weight.set(n, st.Pos)
+				}
+				switch r := cb.arg(st, 1); r {
+				case "":
+				case "reverse":
+					c.WeightReverse = true
+				default:
+					cb.warnf(st, "unknown option %q ignored", r)
+				}
+			}
 		case t == CheckBFD && kw == "name":
 			cb.setStr(st, &c.BFDName)
 		default:
@@ -417,17 +431,17 @@ func (b blk) checker(s *Stmt, t CheckerType) *Checker {
 	}
 	switch t {
 	case CheckMisc:
-		if !c.MiscPath.Set {
+		if !b.present(s, "misc_path") {
 			b.dec.d.errorf(s.Pos, cb.name, ErrMissing, "misc_path is required")
 			return nil
 		}
 	case CheckFile:
-		if !c.TrackFile.Set {
+		if !b.present(s, "track_file") {
 			b.dec.d.errorf(s.Pos, cb.name, ErrMissing, "track_file is required")
 			return nil
 		}
 	case CheckBFD:
-		if !c.BFDName.Set {
+		if !b.present(s, "name") {
 			b.dec.d.errorf(s.Pos, cb.name, ErrMissing, "name is required")
 			return nil
 		}
@@ -439,9 +453,8 @@ func (b blk) checker(s *Stmt, t CheckerType) *Checker {
 	return c
 }
 
-func (b blk) hexArg(st *Stmt, i int) ([]byte, bool) {
-	v := strings.TrimPrefix(strings.TrimPrefix(b.arg(st, i), "0x"), "0X")
-	p, err := hex.DecodeString(v)
+func (b blk) hexArg(st *stmt, i int) ([]byte, bool) {
+	p, err := hex.DecodeString(b.arg(st, i))
 	if err != nil {
 		b.errf(st, ErrValue, "%q is not a hex string", b.arg(st, i))
 		return nil, false
@@ -451,7 +464,7 @@ func (b blk) hexArg(st *Stmt, i int) ([]byte, bool) {
 
 // connOption handles the connection options shared by all checkers; it
 // reports whether the keyword was one of them.
-func (b blk) connOption(st *Stmt, c *Checker) bool {
+func (b blk) connOption(st *stmt, c *Checker) bool {
 	switch st.Keyword() {
 	case "connect_ip":
 		b.setAddr(st, &c.ConnectIP)
@@ -492,7 +505,7 @@ func (b blk) connOption(st *Stmt, c *Checker) bool {
 	return true
 }
 
-func (b blk) url(s *Stmt) *URL {
+func (b blk) url(s *stmt) *URL {
 	u := &URL{Pos: s.Pos}
 	for _, st := range s.Block {
 		switch st.Keyword() {
@@ -538,7 +551,7 @@ func (b blk) url(s *Stmt) *URL {
 			b.unknown(st)
 		}
 	}
-	if !u.Path.Set {
+	if !b.present(s, "path") {
 		b.dec.d.errorf(s.Pos, b.name, ErrMissing, "path is required")
 	}
 	return u
@@ -562,7 +575,7 @@ func parseStatusRange(s string) (StatusRange, error) {
 	return StatusRange{Lo: int(l), Hi: int(h)}, nil
 }
 
-func (dec *decoder) virtualServerGroup(name string, s *Stmt) {
+func (dec *decoder) virtualServerGroup(name string, s *stmt) {
 	g := &VirtualServerGroup{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: "virtual_server_group " + name}
 	for _, e := range s.Block {
@@ -596,19 +609,19 @@ func (dec *decoder) virtualServerGroup(name string, s *Stmt) {
 			b.report(e, err)
 			continue
 		}
-		if len(args) < 1 {
-			b.errf(e, ErrMissing, "%s needs a port", e.Keyword())
-			continue
-		}
+		en := VSGEntry{Pos: e.Pos, Addr: first, RangeEnd: last}
 		if len(args) > 1 {
 			b.warnf(e, "extra arguments %q ignored", strings.Join(args[1:], " "))
 		}
-		p, err := parseInt(args[0], 0, 65535)
-		if err != nil {
-			b.report(e, err)
-			continue
+		if len(args) > 0 {
+			p, err := parseInt(args[0], 0, 65535)
+			if err != nil {
+				b.report(e, err)
+				continue
+			}
+			en.Port.set(int(p), e.Pos)
 		}
-		g.Entries = append(g.Entries, VSGEntry{Pos: e.Pos, Addr: first, RangeEnd: last, Port: int(p)})
+		g.Entries = append(g.Entries, en)
 	}
 	dec.cfg.VirtualServerGroups = append(dec.cfg.VirtualServerGroups, g)
 }

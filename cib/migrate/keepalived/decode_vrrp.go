@@ -2,6 +2,7 @@ package keepalived
 
 import (
 	"net"
+	"slices"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -11,10 +12,10 @@ import (
 var instanceUnsupported = set("track_process", "track_bfd", "use_vmac_addr", "native_ipv6",
 	"kernel_rx_buf_size", "old_unicast_checksum", "debug", "garp_extra_if", "notify_deleted",
 	"unicast_checksum_compat", "linkbeat_use_polling", "auth_hmac", "no_virtual_ipaddress",
-	"v3_checksum_as_v2", "timer_expired_backup", "vrrp_track_process", "track_src_ip_fault",
+	"v3_checksum_as_v2", "timer_expired_backup", "vrf", "use_ipvlan", "vrrp_track_process", "track_src_ip_fault",
 	"notify_stop_priority", "smtp_alert_lower_prio", "iptables", "ipsets", "nftables")
 
-func (dec *decoder) instance(name string, s *Stmt) {
+func (dec *decoder) instance(name string, s *stmt) {
 	v := &VRRPInstance{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: "vrrp_instance " + name}
 	for _, st := range s.Block {
@@ -53,7 +54,7 @@ func (dec *decoder) instance(name string, s *Stmt) {
 				v.UnicastPeers = append(v.UnicastPeers, b.sub(b.name+": unicast_peer").unicastPeers(st)...)
 			}
 		case "unicast_ttl":
-			b.setInt(st, &v.UnicastTTL, 1, 255)
+			b.setInt(st, &v.UnicastTTL, 0, 255)
 		case "mcast_dst_ip":
 			b.setAddr(st, &v.McastDstIP)
 			if v.McastDstIP.Set && !v.McastDstIP.V.IsMulticast() {
@@ -157,10 +158,28 @@ func (dec *decoder) instance(name string, s *Stmt) {
 			}
 		}
 	}
+	// Required fields; a keyword that was present but invalid has already
+	// been reported.
+	if !b.present(s, "virtual_router_id") {
+		dec.d.errorf(v.Pos, b.name+": virtual_router_id", ErrMissing, "virtual_router_id is required")
+	}
+	if !b.present(s, "interface") && len(v.UnicastPeers) == 0 {
+		dec.d.errorf(v.Pos, b.name+": interface", ErrMissing, "interface is required (unless unicast_peer is used)")
+	}
 	dec.cfg.Instances = append(dec.cfg.Instances, v)
 }
 
-func (b blk) useVMAC(st *Stmt, dst *Val[VMAC]) {
+// present reports whether the block of s has a statement with keyword kw.
+func (b blk) present(s *stmt, kw string) bool {
+	for _, st := range s.Block {
+		if st.Keyword() == kw {
+			return true
+		}
+	}
+	return false
+}
+
+func (b blk) useVMAC(st *stmt, dst *Val[VMAC]) {
 	if !b.nargs(st, 0, 2) {
 		return
 	}
@@ -171,6 +190,10 @@ func (b blk) useVMAC(st *Stmt, dst *Val[VMAC]) {
 			if err != nil || len(mac) != 6 {
 				b.errf(st, ErrValue, "%q is not a MAC address", a)
 				return
+			}
+			if mac[0] == 0 && mac[1] == 0 && mac[2] == 0x5e && mac[3] == 0 && (mac[4] == 1 || mac[4] == 2) {
+				b.warnf(st, "MAC %s is a standard VRRP MAC (RFC 5798) and cannot be configured; ignored", mac)
+				continue
 			}
 			vm.MAC = mac
 			continue
@@ -184,7 +207,7 @@ func (b blk) useVMAC(st *Stmt, dst *Val[VMAC]) {
 	dst.set(vm, st.Pos)
 }
 
-func (b blk) unicastPeers(st *Stmt) []UnicastPeer {
+func (b blk) unicastPeers(st *stmt) []UnicastPeer {
 	var out []UnicastPeer
 	for _, e := range st.Block {
 		for i := 0; i < len(e.Words); i++ {
@@ -201,9 +224,9 @@ func (b blk) unicastPeers(st *Stmt) []UnicastPeer {
 				}
 				i++
 				if w == "min_ttl" {
-					out[len(out)-1].MinTTL = int(n)
+					out[len(out)-1].MinTTL.set(int(n), e.Pos)
 				} else {
-					out[len(out)-1].MaxTTL = int(n)
+					out[len(out)-1].MaxTTL.set(int(n), e.Pos)
 				}
 				continue
 			}
@@ -218,7 +241,7 @@ func (b blk) unicastPeers(st *Stmt) []UnicastPeer {
 	return out
 }
 
-func (b blk) authentication(st *Stmt) *Authentication {
+func (b blk) authentication(st *stmt) *Authentication {
 	a := &Authentication{Pos: st.Pos}
 	for _, e := range st.Block {
 		switch e.Keyword() {
@@ -257,7 +280,7 @@ func (b blk) authentication(st *Stmt) *Authentication {
 }
 
 // trackInterfaces parses `IF [weight N [reverse]]` entries.
-func (b blk) trackInterfaces(st *Stmt) []TrackInterface {
+func (b blk) trackInterfaces(st *stmt) []TrackInterface {
 	var out []TrackInterface
 	for _, e := range st.Block {
 		name := e.Keyword()
@@ -266,27 +289,37 @@ func (b blk) trackInterfaces(st *Stmt) []TrackInterface {
 			continue
 		}
 		w, rev, ok := b.weightOpts(e, 253, "")
-		if ok {
-			out = append(out, TrackInterface{Pos: e.Pos, Name: name, Weight: w, Reverse: rev})
+		if !ok {
+			continue
 		}
+		if slices.ContainsFunc(out, func(t TrackInterface) bool { return t.Name == name }) {
+			b.warnf(e, "duplicate entry %q ignored", name)
+			continue
+		}
+		out = append(out, TrackInterface{Pos: e.Pos, Name: name, Weight: w, Reverse: rev})
 	}
 	return out
 }
 
 // trackRefs parses `NAME [weight N] [reverse|NOREV]` entries.
-func (b blk) trackRefs(st *Stmt, maxW int64, norev string) []TrackRef {
+func (b blk) trackRefs(st *stmt, maxW int64, norev string) []TrackRef {
 	var out []TrackRef
 	for _, e := range st.Block {
 		w, rev, ok := b.weightOpts(e, maxW, norev)
-		if ok {
-			out = append(out, TrackRef{Pos: e.Pos, Name: e.Keyword(), Weight: w, Reverse: rev})
+		if !ok {
+			continue
 		}
+		if slices.ContainsFunc(out, func(t TrackRef) bool { return t.Name == e.Keyword() }) {
+			b.warnf(e, "duplicate entry %q ignored", e.Keyword())
+			continue
+		}
+		out = append(out, TrackRef{Pos: e.Pos, Name: e.Keyword(), Weight: w, Reverse: rev})
 	}
 	return out
 }
 
 // weightOpts parses the words after a tracked name.
-func (b blk) weightOpts(e *Stmt, maxW int64, norev string) (w Val[int], rev, ok bool) {
+func (b blk) weightOpts(e *stmt, maxW int64, norev string) (w Val[int], rev, ok bool) {
 	if e.HasBlock {
 		b.warnf(e, "unexpected { } block ignored")
 	}
@@ -318,7 +351,7 @@ func (b blk) weightOpts(e *Stmt, maxW int64, norev string) (w Val[int], rev, ok 
 
 // ---- addresses, routes, rules ----
 
-func (b blk) addresses(st *Stmt) []*Address {
+func (b blk) addresses(st *stmt) []*Address {
 	var out []*Address
 	for _, e := range st.Block {
 		if a, ok := b.address(e); ok {
@@ -341,7 +374,7 @@ func checkScope(s string) error {
 }
 
 // address parses `ADDR[/PREFIX] [brd B] [dev X] [scope Z] [label L] ...`.
-func (b blk) address(e *Stmt) (*Address, bool) {
+func (b blk) address(e *stmt) (*Address, bool) {
 	if e.HasBlock {
 		b.errf(e, ErrSyntax, "unexpected { } block")
 		return nil, false
@@ -444,6 +477,13 @@ func (b blk) address(e *Stmt) (*Address, bool) {
 				}
 			}
 			a.PreferredLft = val
+		case "track_group":
+			val, ok := need(i)
+			if !ok {
+				return nil, false
+			}
+			i++
+			a.TrackGroup = val
 		case "home":
 			a.Home = true
 		case "-nodad", "nodad":
@@ -476,12 +516,12 @@ func broadcast4(p netip.Prefix) netip.Addr {
 var routeTypes = set("blackhole", "unreachable", "prohibit", "throw", "local", "broadcast",
 	"unicast", "anycast", "multicast", "nat")
 
-var routeArgOpts = set("proto", "protocol", "mtu", "advmss", "realm", "realms", "tos", "dsfield",
+var routeArgOpts = set("protocol", "track_group", "reordering", "vrf", "mtu", "advmss", "realm", "realms", "tos", "dsfield",
 	"rtt", "rttvar", "rto_min", "ssthresh", "cwnd", "initcwnd", "initrwnd", "window", "features",
 	"quickack", "hoplimit", "expires", "congctl", "pref", "fastopen_no_cookie", "ttl-propagate",
 	"encap", "nhid", "weight")
 
-func (b blk) routes(st *Stmt) []*Route {
+func (b blk) routes(st *stmt) []*Route {
 	var out []*Route
 	for _, e := range st.Block {
 		if r, ok := b.route(e); ok {
@@ -491,7 +531,7 @@ func (b blk) routes(st *Stmt) []*Route {
 	return out
 }
 
-func (b blk) route(e *Stmt) (*Route, bool) {
+func (b blk) route(e *stmt) (*Route, bool) {
 	if e.HasBlock {
 		b.errf(e, ErrSyntax, "unexpected { } block")
 		return nil, false
@@ -590,8 +630,10 @@ func (b blk) route(e *Stmt) (*Route, bool) {
 			i++
 		case w == "no_track":
 			r.NoTrack = true
-		case w == "onlink" || w == "pervasive":
+		case w == "onlink" || w == "pervasive" || w == "add" || w == "append" || w == "prepend":
 			r.setOpt(w, "")
+		case w == "inet" || w == "inet6":
+			r.Family = w
 		case routeArgOpts[w]:
 			val, ok := need(i)
 			if !ok {
@@ -631,11 +673,15 @@ func (b blk) route(e *Stmt) (*Route, bool) {
 		return nil, false
 	}
 	if isDefault {
-		if r.Via.Is6() || r.Src.Is6() {
+		if r.Via.Is6() || r.Src.Is6() || r.Family == "inet6" {
 			r.Dest = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 		} else {
 			r.Dest = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
 		}
+	}
+	if r.Family != "" && (r.Family == "inet") != r.Dest.Addr().Is4() {
+		b.errf(e, ErrValue, "destination %s is not %s", r.Dest, r.Family)
+		return nil, false
 	}
 	fam := r.Dest.Addr().Is4()
 	for _, a := range []netip.Addr{r.Via, r.Src, r.Or} {
@@ -655,9 +701,10 @@ func (r *Route) setOpt(k, v string) {
 }
 
 var ruleArgOpts = set("iif", "oif", "fwmark", "tos", "dsfield", "goto", "realms", "suppress_prefixlength",
-	"suppress_ifgroup", "uidrange", "sport", "dport", "ipproto", "protocol", "tun_id", "nat", "map-to")
+	"suppress_ifgroup", "uidrange", "sport", "dport", "ip_proto", "protocol", "tun_id", "nat", "map-to",
+	"track_group")
 
-func (b blk) rules(st *Stmt) []*Rule {
+func (b blk) rules(st *stmt) []*Rule {
 	var out []*Rule
 	for _, e := range st.Block {
 		if r, ok := b.rule(e); ok {
@@ -669,7 +716,7 @@ func (b blk) rules(st *Stmt) []*Rule {
 
 // rule parses an ip-rule like entry. Invalid addresses make keepalived
 // skip the rule with a message, so they are warnings here too.
-func (b blk) rule(e *Stmt) (*Rule, bool) {
+func (b blk) rule(e *stmt) (*Rule, bool) {
 	if e.HasBlock {
 		b.errf(e, ErrSyntax, "unexpected { } block")
 		return nil, false
@@ -724,7 +771,7 @@ func (b blk) rule(e *Stmt) (*Rule, bool) {
 			r.NoTrack = true
 		case w == "not":
 			r.Not = true
-		case w == "l3mdev":
+		case w == "l3mdev" || w == "inet" || w == "inet6":
 			r.setOpt(w, "")
 		case w == "blackhole" || w == "prohibit" || w == "unreachable":
 			r.setOpt("type", w)
@@ -743,6 +790,9 @@ func (b blk) rule(e *Stmt) (*Rule, bool) {
 		b.errf(e, ErrValue, "from %s and to %s are of different families", r.From, r.To)
 		return nil, false
 	}
+	if !r.Preference.Set {
+		b.warnf(e, "rule has no preference; keepalived assigns one, which is probably not what you want")
+	}
 	return r, true
 }
 
@@ -755,7 +805,7 @@ func (r *Rule) setOpt(k, v string) {
 
 // ---- vrrp_sync_group ----
 
-func (dec *decoder) syncGroup(name string, s *Stmt) {
+func (dec *decoder) syncGroup(name string, s *stmt) {
 	g := &SyncGroup{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: "vrrp_sync_group " + name}
 	for _, st := range s.Block {
@@ -794,7 +844,13 @@ func (dec *decoder) syncGroup(name string, s *Stmt) {
 		case "notify":
 			b.setCmd(st, &g.Notify)
 		case "notify_deleted":
-			b.setFlag(st, &g.NotifyDeleted)
+			if len(st.Words) == 1 {
+				if b.nargs(st, 0, 0) {
+					g.NotifyDeleted.set(Command{}, st.Pos)
+				}
+			} else {
+				b.setCmd(st, &g.NotifyDeleted)
+			}
 		case "smtp_alert":
 			b.setFlag(st, &g.SMTPAlert)
 		case "notify_priority_changes":
@@ -822,7 +878,7 @@ func (dec *decoder) syncGroup(name string, s *Stmt) {
 
 // ---- vrrp_script and track_file ----
 
-func (dec *decoder) script(name string, s *Stmt) {
+func (dec *decoder) script(name string, s *stmt) {
 	sc := &VRRPScript{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: "vrrp_script " + name}
 	for _, st := range s.Block {
@@ -836,9 +892,9 @@ func (dec *decoder) script(name string, s *Stmt) {
 				}
 			}
 		case "interval":
-			b.setTimer(st, &sc.Interval, time.Microsecond, maxTimer)
+			b.setSeconds(st, &sc.Interval, 1, 4294)
 		case "timeout":
-			b.setTimer(st, &sc.Timeout, 0, maxTimer)
+			b.setSeconds(st, &sc.Timeout, 0, 4294)
 		case "weight":
 			if b.nargs(st, 1, 2) {
 				if n, ok := b.intArg(st, 0, -253, 253); ok {
@@ -869,13 +925,13 @@ func (dec *decoder) script(name string, s *Stmt) {
 			b.unknown(st)
 		}
 	}
-	if !sc.Script.Set {
+	if !b.present(s, "script") {
 		dec.d.errorf(s.Pos, b.name, ErrMissing, "script is required")
 	}
 	dec.cfg.Scripts = append(dec.cfg.Scripts, sc)
 }
 
-func (dec *decoder) trackFileDef(name string, s *Stmt) {
+func (dec *decoder) trackFileDef(name string, s *stmt) {
 	t := &TrackFileDef{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: s.Keyword() + " " + name}
 	for _, st := range s.Block {
@@ -886,7 +942,7 @@ func (dec *decoder) trackFileDef(name string, s *Stmt) {
 			}
 		case "weight":
 			if b.nargs(st, 1, 2) {
-				if n, ok := b.intArg(st, 0, -254, 254); ok {
+				if n, ok := b.intArg(st, 0, -(1<<31 - 1), 1<<31-1); ok {
 					t.Weight.set(n, st.Pos)
 				}
 				switch r := b.arg(st, 1); r {
@@ -922,7 +978,7 @@ func (dec *decoder) trackFileDef(name string, s *Stmt) {
 			b.unknown(st)
 		}
 	}
-	if !t.File.Set {
+	if !b.present(s, "file") {
 		dec.d.errorf(s.Pos, b.name, ErrMissing, "file is required")
 	}
 	dec.cfg.TrackFiles = append(dec.cfg.TrackFiles, t)

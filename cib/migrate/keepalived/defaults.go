@@ -42,19 +42,13 @@ func (dec *decoder) finish() {
 		t.Weight.def(1)
 	}
 	for _, vs := range dec.cfg.VirtualServers {
-		finishVS(vs)
+		dec.finishVS(vs)
 	}
 }
 
 func (dec *decoder) finishInstance(v *VRRPInstance) {
 	g := &dec.cfg.Global
 	name := "vrrp_instance " + v.Name
-	if !v.VirtualRouterID.Set {
-		dec.d.errorf(v.Pos, name+": virtual_router_id", ErrMissing, "virtual_router_id is required")
-	}
-	if !v.Interface.Set && len(v.UnicastPeers) == 0 {
-		dec.d.errorf(v.Pos, name+": interface", ErrMissing, "interface is required (unless unicast_peer is used)")
-	}
 	if !v.Priority.Set {
 		if v.State.Set && v.State.V == StateMaster {
 			v.Priority.V = 255
@@ -154,6 +148,11 @@ func (dec *decoder) finishInstance(v *VRRPInstance) {
 	v.DownTimerAdverts.inherit(g.VRRPDownTimerAdverts)
 	v.SkipCheckAdvAddr.inherit(g.VRRPSkipCheckAdvAddr)
 	v.CheckUnicastSrc.inherit(g.VRRPCheckUnicastSrc)
+	for _, p := range v.UnicastPeers {
+		if (p.MinTTL.Set || p.MaxTTL.Set) && !v.CheckUnicastSrc.Set {
+			v.CheckUnicastSrc.V = true // min_ttl/max_ttl imply check_unicast_src
+		}
+	}
 	v.LowerPrioNoAdvert.inherit(g.VRRPLowerPrioNoAdvert)
 	v.HigherPrioSendAdvert.inherit(g.VRRPHigherPrioSendAdvert)
 }
@@ -167,7 +166,12 @@ func vipFamily(v *VRRPInstance) (ipv6, ok bool) {
 	return v.VirtualIPAddresses[0].Prefix.Addr().Is6(), true
 }
 
-func finishVS(vs *VirtualServer) {
+func (dec *decoder) finishVS(vs *VirtualServer) {
+	name := vsName(vs)
+	if vs.OPS.V && vs.Protocol.Set && vs.Protocol.V != "UDP" {
+		dec.d.warnf(vs.OPS.Pos, name+": ops", "one-packet scheduling requires protocol UDP; ignored (as keepalived does)")
+		vs.OPS.V = false
+	}
 	vs.DelayLoop.def(60 * time.Second)
 	vs.LBAlgo.def("wlc")
 	vs.LBKind.def(LBNAT)
@@ -175,11 +179,17 @@ func finishVS(vs *VirtualServer) {
 	vs.Quorum.def(1)
 	vs.ConnectTimeout.def(5 * time.Second)
 	for _, rs := range vs.RealServers {
-		if vs.Kind == VSAddr && !rs.Port.Set {
-			rs.Port.V = vs.Port
+		rs.LVSMethod.inherit(vs.LBKind)
+		if vs.Kind == VSAddr {
+			if !rs.Port.Set {
+				rs.Port.V = vs.Port.V
+			} else if m := rs.LVSMethod.V; (m == LBDR || m == LBTUN) && vs.Port.Set && rs.Port.V != vs.Port.V {
+				dec.d.warnf(rs.Pos, name+": real_server", "port %d differs from the virtual server's %d, which %s forwarding cannot change; using %d (as keepalived does)",
+					rs.Port.V, vs.Port.V, m, vs.Port.V)
+				rs.Port.V = vs.Port.V
+			}
 		}
 		rs.Weight.def(1)
-		rs.LVSMethod.inherit(vs.LBKind)
 		rs.InhibitOnFailure.inherit(vs.InhibitOnFailure)
 		rs.Alpha.inherit(vs.Alpha)
 		rs.ConnectTimeout.inherit(vs.ConnectTimeout)

@@ -32,8 +32,9 @@ const (
 	maxTotalBytes   = 64 << 20 // bytes over all files and includes
 	maxIncludeDepth = 16
 	maxParamLen     = 64 << 10 // bytes per $NAME value
-	maxLineLen      = 1 << 20  // bytes of one line after substitution
-	maxTokens       = 4 << 20
+	maxLineLen      = 64 << 10 // bytes of one line after substitution
+	maxExpanded     = 16 << 20 // bytes of all lines after substitution
+	maxTokens       = 512 << 10
 	maxBlockDepth   = 32
 )
 
@@ -56,14 +57,15 @@ type token struct {
 // lexer turns files into a flat token stream, resolving comments,
 // conditional lines, parameters and includes on the way.
 type lexer struct {
-	opts    Options
-	d       *diag
-	params  map[string]string
-	toks    []token
-	stack   []string // fs names of files being read (include cycle check)
-	total   int64
-	stopped bool
-	files   []string
+	opts     Options
+	d        *diag
+	params   map[string]string
+	toks     []token
+	stack    []string // fs names of files being read (include cycle check)
+	total    int64    // bytes read
+	expanded int64    // bytes of lines after substitution
+	stopped  bool
+	files    []string
 }
 
 func newLexer(opts Options, d *diag) *lexer {
@@ -157,6 +159,10 @@ func (lx *lexer) lexFile(fsName string, data []byte) {
 		}
 		if len(line) > maxLineLen {
 			lx.stop(pos, "", "line longer than %d bytes after parameter substitution", maxLineLen)
+			return
+		}
+		if lx.expanded += int64(len(line)); lx.expanded > maxExpanded {
+			lx.stop(pos, "", "more than %d bytes of configuration after parameter substitution", maxExpanded)
 			return
 		}
 		for _, sub := range strings.Split(line, "\n") {

@@ -14,8 +14,8 @@ track_file rs_maint {
 virtual_server_group WEB {
     10.0.0.1 80
     10.0.0.10-20 8080
-    2001:db8::a-1f 80
-    fwmark 7
+    2001:db8::a-1f
+    fwmark 7 inet
     fwmark 8 inet6
 }
 virtual_server 192.0.2.10 443 {
@@ -31,7 +31,7 @@ virtual_server 192.0.2.10 443 {
     hysteresis 1
     quorum_up "/bin/up now"
     quorum_down /bin/down
-    sorry_server 192.0.2.99 8443
+    sorry_server 192.0.2.99 443
     sorry_server_inhibit
     alpha
     omega
@@ -42,7 +42,7 @@ virtual_server 192.0.2.10 443 {
     retry 4
     delay_before_retry 2
 
-    real_server 10.1.0.1 8443 {
+    real_server 10.1.0.1 443 {
         weight 3
         notify_up "/bin/rs up"
         notify_down /bin/rsdown
@@ -78,7 +78,7 @@ virtual_server 192.0.2.10 443 {
             connect_port 22
         }
     }
-    real_server 10.1.0.3 8443 {
+    real_server 10.1.0.3 443 {
         MISC_CHECK {
             misc_path "/usr/local/bin/check 10.1.0.3"
             misc_timeout 5
@@ -91,7 +91,7 @@ virtual_server 192.0.2.10 443 {
         }
         UDP_CHECK {
             connect_port 53
-            payload 0xdeadbeef
+            payload deadbeef
             require_reply
             min_reply_length 4
         }
@@ -100,7 +100,7 @@ virtual_server 192.0.2.10 443 {
         FILE_CHECK {
             track_file rs_maint
             dynamic
-            weight 2
+            weight 2 reverse
         }
         SMTP_CHECK {
             helo_name mx.example.com
@@ -130,11 +130,12 @@ virtual_server group WEB {
     lb_algo lblcr
     protocol UDP
     real_server 10.3.0.1 80 {
+        lvs_method TUN
         TCP_CHECK { connect_timeout 1 }
     }
 }
 virtual_server 2001:db8::80 80 {
-    protocol SCTP
+    protocol UDP
     ops
     real_server 2001:db8::81 80 {
         TCP_CHECK { connect_timeout 1 }
@@ -148,7 +149,7 @@ func TestFullLVS(t *testing.T) {
 	for _, w := range cfg.Warnings {
 		warns = append(warns, w.String())
 	}
-	if got := strings.Join(warns, "\n"); got != "keepalived.conf:56: virtual_server 192.0.2.10 443: real_server 10.1.0.1 8443: HTTP_GET: nb_get_retry: deprecated spelling of retry" {
+	if got := strings.Join(warns, "\n"); got != "keepalived.conf:56: virtual_server 192.0.2.10 443: real_server 10.1.0.1 443: HTTP_GET: nb_get_retry: deprecated spelling of retry" {
 		t.Errorf("warnings:\n%s", got)
 	}
 	if len(cfg.VirtualServers) != 4 {
@@ -159,10 +160,10 @@ func TestFullLVS(t *testing.T) {
 		t.Fatalf("group entries = %d", len(g.Entries))
 	}
 	e := g.Entries
-	if e[0].Addr.String() != "10.0.0.1" || e[0].RangeEnd != e[0].Addr || e[0].Port != 80 ||
-		e[1].Addr.String() != "10.0.0.10" || e[1].RangeEnd.String() != "10.0.0.20" || e[1].Port != 8080 ||
-		e[2].Addr.String() != "2001:db8::a" || e[2].RangeEnd.String() != "2001:db8::1f" ||
-		e[3].Fwmark != 7 || e[3].Addr.IsValid() || e[4].Family != "inet6" {
+	if e[0].Addr.String() != "10.0.0.1" || e[0].RangeEnd != e[0].Addr || e[0].Port.V != 80 ||
+		e[1].Addr.String() != "10.0.0.10" || e[1].RangeEnd.String() != "10.0.0.20" || e[1].Port.V != 8080 ||
+		e[2].Addr.String() != "2001:db8::a" || e[2].RangeEnd.String() != "2001:db8::1f" || e[2].Port.Set ||
+		e[3].Fwmark != 7 || e[3].Addr.IsValid() || e[3].Family != "inet" || e[4].Family != "inet6" {
 		t.Errorf("group = %+v", e)
 	}
 
@@ -174,7 +175,7 @@ func TestFullLVS(t *testing.T) {
 	}
 	checks := []chk{
 		{"kind", vs.Kind, VSAddr},
-		{"addr", vs.Addr.String() + fmt.Sprint(vs.Port), "192.0.2.10443"},
+		{"addr", vs.Addr.String() + fmt.Sprint(vs.Port.V), "192.0.2.10443"},
 		{"delay_loop", vs.DelayLoop.V, 10 * time.Second},
 		{"lb_algo", vs.LBAlgo.V, "mh"},
 		{"sched flags", fmt.Sprint(vs.SchedFlags[0].V, ",", vs.SchedFlags[1].V), "mh-port,mh-fallback"},
@@ -186,14 +187,14 @@ func TestFullLVS(t *testing.T) {
 		{"hysteresis", vs.Hysteresis.V, 1},
 		{"quorum_up", vs.QuorumUp.V.Script, "/bin/up now"},
 		{"quorum_down", vs.QuorumDown.V.Script, "/bin/down"},
-		{"sorry", fmt.Sprint(vs.SorryServer.Addr, ":", vs.SorryServer.Port), "192.0.2.99:8443"},
+		{"sorry", fmt.Sprint(vs.SorryServer.Addr, ":", vs.SorryServer.Port), "192.0.2.99:443"},
 		{"flags", words(vs.SorryServerInhibit.V, vs.Alpha.V, vs.Omega.V, vs.HASuspend.V, vs.InhibitOnFailure.V), "true true true true true"},
 		{"virtualhost", vs.Virtualhost.V, "www.example.com"},
 	}
 	rs := vs.RealServers[0]
 	h := rs.Checkers[0]
 	checks = append(checks, []chk{
-		{"rs", rs.Addr.String() + fmt.Sprint(rs.Port.V), "10.1.0.18443"},
+		{"rs", rs.Addr.String() + fmt.Sprint(rs.Port.V), "10.1.0.1443"},
 		{"rs weight", rs.Weight.V, 3},
 		{"rs notify", rs.NotifyUp.V.Script + "|" + rs.NotifyDown.V.Script, "/bin/rs up|/bin/rsdown"},
 		{"rs thresholds", words(rs.UThreshold.V, rs.LThreshold.V), "100 10"},
@@ -240,9 +241,9 @@ func TestFullLVS(t *testing.T) {
 		{"udp require", words(udp.RequireReply.Set, len(udp.RequireReply.V)), "true 0"},
 		{"udp min", udp.MinReplyLength.V, 4},
 		{"ping", ping.Type, CheckPing},
-		{"file", words(file.TrackFile.V, file.Dynamic.V, file.Weight.V), "rs_maint true 2"},
+		{"file", words(file.TrackFile.V, file.Dynamic.V, file.Weight.V, file.WeightReverse), "rs_maint true 2 true"},
 		{"smtp helo", smtp.HeloName.V, "mx.example.com"},
-		{"smtp hosts", words(smtp.Hosts[0].ConnectIP.V, smtp.Hosts[0].ConnectPort.V, smtp.Hosts[1].ConnectIP.V, smtp.Hosts[1].ConnectPort.V), "10.1.0.31 587 10.1.0.32 8443"},
+		{"smtp hosts", words(smtp.Hosts[0].ConnectIP.V, smtp.Hosts[0].ConnectPort.V, smtp.Hosts[1].ConnectIP.V, smtp.Hosts[1].ConnectPort.V), "10.1.0.31 587 10.1.0.32 443"},
 		{"bfd", bfd.BFDName.V, "bfd1"},
 	}...)
 	fw := cfg.VirtualServers[1]
@@ -254,7 +255,7 @@ func TestFullLVS(t *testing.T) {
 		{"fwmark tun", words(fw.LBKind.V, fw.TunnelOptions), "TUN [type gue port 6080 nocsum]"},
 		{"fwmark rs port", words(fw.RealServers[0].Port.V, fw.RealServers[0].Port.Set), "0 false"},
 		{"group", words(grp.Kind, grp.Group, grp.Protocol.V, grp.LBAlgo.V), "2 WEB UDP lblcr"},
-		{"v6", words(v6.Addr, v6.Protocol.V, v6.OPS.V), "2001:db8::80 SCTP true"},
+		{"v6", words(v6.Addr, v6.Protocol.V, v6.OPS.V), "2001:db8::80 UDP true"},
 	}...)
 	for _, c := range checks {
 		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
@@ -266,7 +267,7 @@ func TestFullLVS(t *testing.T) {
 func TestLVSDefaults(t *testing.T) {
 	cfg := mustParse(t, `
 virtual_server 10.0.0.1 80 {
-    real_server 10.0.1.1 80 {
+    real_server 10.0.1.1 {
         HTTP_GET { url { path / } }
         TCP_CHECK { }
         MISC_CHECK { misc_path /bin/true }
@@ -333,7 +334,12 @@ func TestLVSErrors(t *testing.T) {
 	}{
 		{"vs addr", "virtual_server 10.0.0.x 80 {\n}\n", ErrValue, `keepalived.conf:1: virtual_server: invalid value: "10.0.0.x" is not an IP address`},
 		{"vs port", "virtual_server 10.0.0.1 70000 {\n}\n", ErrRange, "70000 not in 0..65535"},
-		{"vs no port", "virtual_server 10.0.0.1 {\n}\n", ErrMissing, "expects IP PORT, fwmark N or group NAME"},
+		{"vs no port", "virtual_server 10.0.0.1 {\n}\n", ErrMissing, "keepalived.conf:1: virtual_server 10.0.0.1: missing required value: the port may only be omitted for a persistent service"},
+		{"vs no addr", "virtual_server {\n}\n", ErrMissing, "expects IP [PORT], fwmark N or group NAME"},
+		{"rs family", vs("real_server 2001:db8::1 80 {\n TCP_CHECK { }\n}"), ErrConflict, "2001:db8::1 is not of the virtual server's address family"},
+		{"sorry family", vs("sorry_server 2001:db8::1 80"), ErrConflict, "sorry_server: conflicting settings: 2001:db8::1 is not of the virtual server's address family"},
+		{"vsg mixed", "virtual_server_group G {\n 10.0.0.1 80\n 2001:db8::1 80\n fwmark 3\n}\nvirtual_server group G {\n}\n", ErrConflict, "mixes IPv4 and IPv6 and has fwmarks without inet/inet6"},
+		{"vsg mixed not tun", "virtual_server_group G {\n 10.0.0.1 80\n 2001:db8::1 80\n}\nvirtual_server group G {\n real_server 10.0.0.9 80 {\n TCP_CHECK { }\n }\n}\n", ErrConflict, "must use TUN forwarding"},
 		{"fwmark 0", "virtual_server fwmark 0 {\n}\n", ErrRange, "0 not in 1..4294967295"},
 		{"fwmark family", "virtual_server fwmark 1 ipx {\n}\n", ErrValue, "not inet or inet6"},
 		{"lb_algo", vs("lb_algo random"), ErrValue, `keepalived.conf:2: virtual_server 10.0.0.1 80: lb_algo: invalid value: unknown scheduler "random"`},
@@ -360,7 +366,7 @@ func TestLVSErrors(t *testing.T) {
 		{"file check", rs("FILE_CHECK {\n dynamic\n}"), ErrMissing, "track_file is required"},
 		{"vsg range", "virtual_server_group G {\n 10.0.0.9-3 80\n}\n", ErrValue, "keepalived.conf:2: virtual_server_group G: 10.0.0.9-3: invalid value"},
 		{"vsg v6 range", "virtual_server_group G {\n 2001:db8::9-zz 80\n}\n", ErrValue, "not a valid address range"},
-		{"vsg port", "virtual_server_group G {\n 10.0.0.1\n}\n", ErrMissing, "needs a port"},
+		{"vsg port", "virtual_server_group G {\n 10.0.0.1 http\n}\n", ErrValue, `"http" is not an integer`},
 		{"vsg fwmark", "virtual_server_group G {\n fwmark x\n}\n", ErrValue, "fwmark"},
 		{"vs group ref", "virtual_server group NOPE {\n}\n", ErrReference, `no virtual_server_group named "NOPE"`},
 		{"vs dup", vs("") + vs(""), ErrDuplicate, "keepalived.conf:4: virtual_server 10.0.0.1 80: duplicate definition: also defined at keepalived.conf:1"},

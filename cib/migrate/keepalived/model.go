@@ -220,7 +220,7 @@ type GlobalDefs struct {
 
 	LVSSyncDaemon  Val[[]string] // raw words: IF [inst VI] [id N] ...
 	LVSFlush       Val[bool]
-	LVSFlushOnStop Val[string] // "", "RS_ONLY" or "VS" when given
+	LVSFlushOnStop Val[string] // "" or "VS" when given
 	LVSTimeouts    Val[map[string]time.Duration]
 }
 
@@ -300,8 +300,8 @@ type VMAC struct {
 type UnicastPeer struct {
 	Pos    Pos
 	Addr   netip.Addr
-	MinTTL int // 0 if not given
-	MaxTTL int // 0 if not given
+	MinTTL Val[int] // given min_ttl implies check_unicast_src
+	MaxTTL Val[int]
 }
 
 // AuthType is VRRPv2 authentication.
@@ -330,6 +330,7 @@ type Address struct {
 	Dev           string       // empty: the instance's interface
 	Scope         string       // empty: global
 	Label         string
+	TrackGroup    string
 	Peer          netip.Prefix // zero if not given
 	PreferredLft  string       // "forever" or seconds, empty if not given
 	Home          bool
@@ -348,6 +349,7 @@ func (a *Address) Addr() netip.Addr { return a.Prefix.Addr() }
 type Route struct {
 	Pos     Pos
 	Type    string       // "" (unicast) or blackhole, unreachable, prohibit, throw, ...
+	Family  string       // "inet6" or "inet" when forced by keyword
 	Dest    netip.Prefix // destination ("default" is 0.0.0.0/0 or ::/0)
 	Src     netip.Addr
 	Via     netip.Addr // via / gw
@@ -405,7 +407,7 @@ type SyncGroup struct {
 	NotifyFault   Val[Command]
 	NotifyStop    Val[Command]
 	Notify        Val[Command]
-	NotifyDeleted Val[bool]
+	NotifyDeleted Val[Command] // Set with an empty Script: notify_deleted without a script
 
 	SMTPAlert               Val[bool]
 	NotifyPriorityChanges   Val[bool]
@@ -418,8 +420,8 @@ type VRRPScript struct {
 	Pos  Pos
 
 	Script   Val[string]
-	Interval Val[time.Duration] // default 1s
-	Timeout  Val[time.Duration] // default: Interval
+	Interval Val[time.Duration] // whole seconds, default 1s
+	Timeout  Val[time.Duration] // whole seconds, default: Interval
 	Weight   Val[int]
 	Reverse  bool
 	Rise     Val[int] // default 1
@@ -471,7 +473,7 @@ type VirtualServer struct {
 	Pos    Pos
 	Kind   VSKind
 	Addr   netip.Addr // VSAddr
-	Port   int        // VSAddr
+	Port   Val[int]   // VSAddr; may be omitted for persistent services
 	Fwmark uint32     // VSFwmark
 	Family string     // VSFwmark: "inet" or "inet6" if given
 	Group  string     // VSGroup
@@ -482,7 +484,7 @@ type VirtualServer struct {
 	TunnelOptions          []string           // TUN type/port/csum words
 	SchedFlags             []Val[string]      // flag-1.., sh-port, sh-fallback, mh-port, mh-fallback
 	OPS                    Val[bool]
-	PersistenceTimeout     Val[time.Duration] // 0 = no persistence
+	PersistenceTimeout     Val[time.Duration] // 0 = no persistence; whole seconds
 	PersistenceGranularity Val[int]           // prefix length
 	PersistenceEngine      Val[string]
 	Protocol               Val[string] // TCP, UDP, SCTP (default TCP)
@@ -589,7 +591,7 @@ type Checker struct {
 
 	// MISC_CHECK
 	MiscPath    Val[Command]
-	MiscTimeout Val[time.Duration]
+	MiscTimeout Val[time.Duration] // whole seconds
 	MiscDynamic Val[bool]
 
 	// SMTP_CHECK
@@ -607,9 +609,10 @@ type Checker struct {
 	MaxReplyLength Val[int]
 
 	// FILE_CHECK
-	TrackFile Val[string]
-	Dynamic   Val[bool]
-	Weight    Val[int]
+	TrackFile     Val[string]
+	Dynamic       Val[bool]
+	Weight        Val[int]
+	WeightReverse bool
 
 	// BFD_CHECK
 	BFDName Val[string]
@@ -645,7 +648,7 @@ type VSGEntry struct {
 	Pos      Pos
 	Addr     netip.Addr // first address; zero for fwmark entries
 	RangeEnd netip.Addr // last address of "A-N" ranges, else equal to Addr
-	Port     int
+	Port     Val[int] // optional
 	Fwmark   uint32
 	Family   string // fwmark: "inet"/"inet6" if given
 }

@@ -88,7 +88,7 @@ vrrp_sync_group G { group { VI_1 } }
 	if len(v.VirtualIPAddresses) != 1 {
 		t.Errorf("VIPs = %d", len(v.VirtualIPAddresses))
 	}
-	if len(v.UnicastPeers) != 2 || v.UnicastPeers[1].MinTTL != 254 || v.UnicastPeers[1].MaxTTL != 255 {
+	if len(v.UnicastPeers) != 2 || v.UnicastPeers[1].MinTTL.V != 254 || v.UnicastPeers[1].MaxTTL.V != 255 || !v.CheckUnicastSrc.V {
 		t.Errorf("peers = %+v", v.UnicastPeers)
 	}
 	if g := cfg.SyncGroups; len(g) != 1 || len(g[0].Group) != 1 || g[0].Group[0].V != "VI_1" {

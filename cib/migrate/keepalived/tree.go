@@ -1,24 +1,24 @@
 package keepalived
 
-// Stmt is one configuration statement: a keyword with its arguments and,
+// stmt is one configuration statement: a keyword with its arguments and,
 // for block statements, the nested statements between { and }.
-type Stmt struct {
+type stmt struct {
 	Pos      Pos
-	Words    []Word // Words[0] is the keyword
+	Words    []word // Words[0] is the keyword
 	HasBlock bool
-	Block    []*Stmt
+	Block    []*stmt
 }
 
-// Word is one word of a statement; Quoted reports that it was (at least
+// word is one word of a statement; Quoted reports that it was (at least
 // partly) written in double quotes.
-type Word struct {
+type word struct {
 	Text   string
 	Quoted bool
 	Pos    Pos
 }
 
 // Keyword returns the statement's first word.
-func (s *Stmt) Keyword() string {
+func (s *stmt) Keyword() string {
 	if len(s.Words) == 0 {
 		return ""
 	}
@@ -26,7 +26,7 @@ func (s *Stmt) Keyword() string {
 }
 
 // Args returns the statement's words after the keyword, as text.
-func (s *Stmt) Args() []string {
+func (s *stmt) Args() []string {
 	if len(s.Words) < 2 {
 		return nil
 	}
@@ -44,24 +44,24 @@ type treeBuilder struct {
 	d    *diag
 }
 
-func buildTree(toks []token, d *diag) []*Stmt {
+func buildTree(toks []token, d *diag) []*stmt {
 	b := &treeBuilder{toks: toks, d: d}
 	return b.block(0, Pos{})
 }
 
-func (b *treeBuilder) block(depth int, open Pos) []*Stmt {
-	var out []*Stmt
-	var cur *Stmt
-	var lastLine *Stmt // last statement ended by a newline, for "{" on its own line
+func (b *treeBuilder) block(depth int, open Pos) []*stmt {
+	var out []*stmt
+	var cur *stmt
+	var lastLine *stmt // last statement ended by a newline, for "{" on its own line
 	for b.i < len(b.toks) {
 		t := b.toks[b.i]
 		b.i++
 		switch t.kind {
 		case tWord:
 			if cur == nil {
-				cur = &Stmt{Pos: t.pos}
+				cur = &stmt{Pos: t.pos}
 			}
-			cur.Words = append(cur.Words, Word{Text: t.text, Quoted: t.quoted, Pos: t.pos})
+			cur.Words = append(cur.Words, word{Text: t.text, Quoted: t.quoted, Pos: t.pos})
 		case tEOL:
 			if cur != nil {
 				out = append(out, cur)
@@ -76,7 +76,7 @@ func (b *treeBuilder) block(depth int, open Pos) []*Stmt {
 				target = lastLine // keyword line followed by "{" on the next line
 			} else {
 				b.d.errorf(t.pos, "", ErrSyntax, "'{' without a keyword")
-				target = &Stmt{Pos: t.pos} // parsed to keep braces balanced, then dropped
+				target = &stmt{Pos: t.pos} // parsed to keep braces balanced, then dropped
 			}
 			cur, lastLine = nil, nil
 			if depth+1 > maxBlockDepth {

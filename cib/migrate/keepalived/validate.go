@@ -167,7 +167,11 @@ func (c *Config) validateLVS(d *diag) {
 	seen := map[vsKey]Pos{}
 	for _, vs := range c.VirtualServers {
 		name := vsName(vs)
-		k := vsKey{kind: vs.Kind, addr: vs.Addr, port: vs.Port, fwmark: vs.Fwmark, group: vs.Group, proto: vs.Protocol.V}
+		k := vsKey{kind: vs.Kind, addr: vs.Addr, port: vs.Port.V, fwmark: vs.Fwmark, group: vs.Group, proto: vs.Protocol.V}
+		if vs.Kind == VSAddr && !vs.Port.Set && vs.PersistenceTimeout.V == 0 {
+			d.errorf(vs.Pos, name, ErrMissing, "the port may only be omitted for a persistent service (persistence_timeout)")
+		}
+		c.validateFamilies(d, vs, name)
 		if vs.Kind == VSFwmark {
 			k.proto = ""
 		}
@@ -178,9 +182,6 @@ func (c *Config) validateLVS(d *diag) {
 		}
 		if vs.Kind == VSGroup && c.VirtualServerGroup(vs.Group) == nil {
 			d.errorf(vs.Pos, name, ErrReference, "no virtual_server_group named %q", vs.Group)
-		}
-		if vs.Kind == VSAddr && vs.SorryServer != nil && vs.SorryServer.Addr.Is4() != vs.Addr.Is4() {
-			d.warnf(vs.SorryServer.Pos, name+": sorry_server", "%s and %s are of different families", vs.SorryServer.Addr, vs.Addr)
 		}
 		if vs.Hysteresis.Set && vs.Hysteresis.V >= vs.Quorum.V {
 			d.warnf(vs.Hysteresis.Pos, name+": hysteresis", "hysteresis %d is not below quorum %d: the quorum can never be lost", vs.Hysteresis.V, vs.Quorum.V)
@@ -212,5 +213,75 @@ func vsName(vs *VirtualServer) string {
 	case VSGroup:
 		return "virtual_server group " + vs.Group
 	}
-	return fmt.Sprintf("virtual_server %s %d", vs.Addr, vs.Port)
+	if !vs.Port.Set {
+		return fmt.Sprintf("virtual_server %s", vs.Addr)
+	}
+	return fmt.Sprintf("virtual_server %s %d", vs.Addr, vs.Port.V)
+}
+
+// validateFamilies checks keepalived's address family rules: real and sorry
+// servers that are not tunnelled must have the virtual server's family; a
+// virtual_server_group mixing families needs tunnelled real servers and
+// explicit fwmark families.
+func (c *Config) validateFamilies(d *diag, vs *VirtualServer, name string) {
+	fams := map[string]bool{}
+	fwNoFamily := false
+	switch vs.Kind {
+	case VSAddr:
+		fams[family(vs.Addr)] = true
+	case VSFwmark:
+		if vs.Family != "" {
+			fams[vs.Family] = true
+		} else if vs.IPFamily.Set {
+			fams[vs.IPFamily.V] = true
+		}
+	case VSGroup:
+		g := c.VirtualServerGroup(vs.Group)
+		if g == nil {
+			return
+		}
+		for _, e := range g.Entries {
+			switch {
+			case e.Addr.IsValid():
+				fams[family(e.Addr)] = true
+			case e.Family != "":
+				fams[e.Family] = true
+			default:
+				fwNoFamily = true
+			}
+		}
+		if len(fams) > 1 && fwNoFamily {
+			d.errorf(vs.Pos, name, ErrConflict, "virtual_server_group %s mixes IPv4 and IPv6 and has fwmarks without inet/inet6", g.Name)
+			return
+		}
+	}
+	check := func(p Pos, what string, a netip.Addr, method LBKind) {
+		if method == LBTUN || len(fams) == 0 {
+			return
+		}
+		if len(fams) > 1 {
+			d.errorf(p, name+": "+what, ErrConflict, "%s must use TUN forwarding: the virtual server mixes address families", a)
+			return
+		}
+		if !fams[family(a)] {
+			d.errorf(p, name+": "+what, ErrConflict, "%s is not of the virtual server's address family (only TUN forwarding may differ)", a)
+		}
+	}
+	for _, rs := range vs.RealServers {
+		check(rs.Pos, "real_server", rs.Addr, rs.LVSMethod.V)
+	}
+	if ss := vs.SorryServer; ss != nil {
+		m := vs.SorryServerLVSMethod.V
+		if !vs.SorryServerLVSMethod.Set {
+			m = vs.LBKind.V
+		}
+		check(ss.Pos, "sorry_server", ss.Addr, m)
+	}
+}
+
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "inet"
+	}
+	return "inet6"
 }

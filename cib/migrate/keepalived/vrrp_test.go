@@ -40,14 +40,14 @@ global_defs {
     vrrp_notify_fifo_script "/usr/local/bin/fifo-reader" nobody
     lvs_sync_daemon eth1 inst VI_1 id 5
     lvs_flush
-    lvs_flush_on_stop RS_ONLY
-    lvs_timeouts tcp 7200 tcpfin 120 udp 300.5
+    lvs_flush_on_stop VS
+    lvs_timeouts tcp 7200 tcpfin 120 udp 300
     dynamic_interfaces allow_if_changes
 }
 
 vrrp_script chk_http {
     script "/usr/bin/curl -sf http://127.0.0.1/"
-    interval 0.5
+    interval 2
     timeout 2
     weight -20 reverse
     rise 3
@@ -169,8 +169,8 @@ func TestFullVRRP(t *testing.T) {
 		{"vrrp notify fifo script", g.VRRPNotifyFifoScript.V, Command{Script: "/usr/local/bin/fifo-reader", User: "nobody"}},
 		{"lvs sync daemon", strings.Join(g.LVSSyncDaemon.V, " "), "eth1 inst VI_1 id 5"},
 		{"lvs flush", g.LVSFlush.V, true},
-		{"lvs flush on stop", g.LVSFlushOnStop.V, "RS_ONLY"},
-		{"lvs timeouts", fmt.Sprint(g.LVSTimeouts.V), "map[tcp:2h0m0s tcpfin:2m0s udp:5m0.5s]"},
+		{"lvs flush on stop", g.LVSFlushOnStop.V, "VS"},
+		{"lvs timeouts", fmt.Sprint(g.LVSTimeouts.V), "map[tcp:2h0m0s tcpfin:2m0s udp:5m0s]"},
 		{"dynamic interfaces", g.DynamicInterfaces.V, true},
 	}
 	s := cfg.Script("chk_http")
@@ -179,7 +179,7 @@ func TestFullVRRP(t *testing.T) {
 		got, want any
 	}{
 		{"script", s.Script.V, "/usr/bin/curl -sf http://127.0.0.1/"},
-		{"script interval", s.Interval.V, 500 * ms},
+		{"script interval", s.Interval.V, 2 * time.Second},
 		{"script timeout", s.Timeout.V, 2 * time.Second},
 		{"script weight", fmt.Sprint(s.Weight.V, s.Reverse), "-20 true"},
 		{"script rise/fall", fmt.Sprint(s.Rise.V, s.Fall.V), "3 2"},

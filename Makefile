@@ -1,0 +1,91 @@
+# gocrm build, test and check targets. Run from the repository root.
+#
+#   make build        build bin/<name> for every cmd/<name> holding Go files
+#   make test         unit tests (-tags hashicorpmetrics) + short fuzz runs of every Fuzz target
+#   make fuzz         only the short fuzz runs (FUZZTIME per target, default 3s)
+#   make conformance  score bin/crm simulate against ../shared/pacemaker-scheduler
+#   make bench        benchmarks, no unit tests
+#   make lint         gofmt, go vet, staticcheck
+#   make demo         bin/crm simulate on examples/sample-cib.xml
+#
+# Variables: GO, FUZZTIME, TEST_TIMEOUT, TESTFLAGS, BENCH, CONFORMANCE_FLAGS.
+
+GO                ?= go
+TAGS              := -tags hashicorpmetrics
+TEST_TIMEOUT      ?= 15m
+TESTFLAGS         ?=
+FUZZTIME          ?= 3s
+BENCH             ?= .
+BENCHTIME         ?= 1s
+CONFORMANCE_FLAGS ?=
+STATICCHECK_VERSION ?= v0.8.2
+GOBIN_DIR         := $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
+STATICCHECK       := $(GOBIN_DIR)/staticcheck
+
+# Commands: every directory cmd/<name> that holds at least one .go file.
+CMDS := $(sort $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.go))))
+
+.PHONY: all build crm test unit fuzz conformance bench lint staticcheck demo clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	@if [ -z "$(CMDS)" ]; then echo "build: no cmd/* directory holds Go files yet"; fi
+	@set -e; for c in $(CMDS); do \
+		echo "$(GO) build $(TAGS) -o bin/$$c ./cmd/$$c"; \
+		$(GO) build $(TAGS) -o bin/$$c ./cmd/$$c; \
+	done
+
+# bin/crm alone, for conformance and demo.
+crm:
+	@mkdir -p bin
+	$(GO) build $(TAGS) -o bin/crm ./cmd/crm
+
+test: unit fuzz
+
+unit:
+	$(GO) test $(TAGS) -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
+
+# Every `func FuzzXxx` in a _test.go file, run for FUZZTIME each. All targets
+# run; the target fails at the end if any of them failed.
+fuzz:
+	@failed=""; n=0; \
+	for f in $$(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git --exclude-dir=bin '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$f); \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			n=$$((n+1)); \
+			echo "=== FUZZ $$dir $$fn ($(FUZZTIME))"; \
+			if $(GO) test $(TAGS) -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$dir; then \
+				echo "--- FUZZ PASS: $$dir $$fn"; \
+			else \
+				echo "--- FUZZ FAIL: $$dir $$fn"; failed="$$failed $$dir:$$fn"; \
+			fi; \
+		done; \
+	done; \
+	echo "fuzz: $$n targets run"; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAIL:$$failed"; exit 1; fi
+
+conformance: crm
+	$(GO) run ./test/conformance/cmd/conformance $(CONFORMANCE_FLAGS)
+
+bench:
+	$(GO) test $(TAGS) -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -timeout $(TEST_TIMEOUT) ./...
+
+$(STATICCHECK):
+	GOFLAGS=-buildvcs=false $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) $(TAGS) ./...
+
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*')); \
+	if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(TAGS) ./...
+	$(STATICCHECK) $(TAGS) ./...
+
+demo: crm
+	LC_ALL=C bin/crm simulate -x examples/sample-cib.xml -S
+
+clean:
+	rm -rf bin
