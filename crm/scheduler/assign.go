@@ -80,6 +80,14 @@ func (cl *Cluster) applyNodeCriteria() {
 	}
 	// Stickiness, failure thresholds, stop failures.
 	for _, p := range cl.primitives {
+		for _, n := range p.notManagedOn {
+			p.addScore(n, cib.Infinity)
+		}
+		if p.stopOnly {
+			for _, n := range cl.Nodes {
+				p.allowed[n.Name] = -cib.Infinity
+			}
+		}
 		if p.Orphan {
 			if cl.StopOrphanResources || p.Parent != nil {
 				for _, n := range cl.Nodes {

@@ -488,6 +488,11 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	if role == RoleUnknown {
 		role = RoleStopped
 	}
+	if n.Unclean {
+		// The node will be fenced: whatever failed there is resolved by it.
+		failed = false
+		onFail = ""
+	}
 	if failed {
 		switch onFail {
 		case "fence":
@@ -543,6 +548,28 @@ func (r *Resource) addRunning(n *Node) {
 	}
 	r.RunningOn = append(r.RunningOn, n)
 	n.Running = append(n.Running, r)
+	if n.Maintenance {
+		r.Managed = false
+	}
+	if !r.Managed {
+		r.notManagedOn = append(r.notManagedOn, n.Name)
+		return
+	}
+	if len(r.RunningOn) > 1 {
+		switch r.MultipleActive {
+		case "stop_only":
+			r.stopOnly = true
+		case "block":
+			r.Managed = false
+			r.Blocked = true
+			if p := r.Parent; p != nil && p.Kind == cib.KindGroup && p.MultipleActive == "block" {
+				for _, c := range p.Children {
+					c.Managed = false
+					c.Blocked = true
+				}
+			}
+		}
+	}
 }
 
 // failureExpired reports whether a failed op is older than failure-timeout.

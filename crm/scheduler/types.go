@@ -129,19 +129,21 @@ type Resource struct {
 	instanceNum     int
 
 	// Current state (from the status section).
-	RunningOn   []*Node
-	Role        string
-	Failed      bool
-	Orphan      bool
-	Blocked     bool
-	PendingOp   string
-	partial     bool
-	knownOn     map[string]bool // nodes with any history (probed)
-	failNodes   map[string]bool // nodes with failed ops (for crm_mon)
-	lastFailure map[string]*cib.LRMOp
-	opHistory   map[string][]*cib.LRMOp // per node, sorted by call-id
-	stopFailed  map[string]bool
-	onFail      string
+	RunningOn    []*Node
+	Role         string
+	Failed       bool
+	Orphan       bool
+	Blocked      bool
+	PendingOp    string
+	partial      bool
+	knownOn      map[string]bool // nodes with any history (probed)
+	failNodes    map[string]bool // nodes with failed ops (for crm_mon)
+	lastFailure  map[string]*cib.LRMOp
+	opHistory    map[string][]*cib.LRMOp // per node, sorted by call-id
+	stopFailed   map[string]bool
+	onFail       string
+	notManagedOn []string
+	stopOnly     bool
 
 	// Placement.
 	allowed       map[string]int // node name -> score
