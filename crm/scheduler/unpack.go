@@ -361,21 +361,25 @@ func (cl *Cluster) buildResource(def *cib.Resource, parent *Resource, inst int) 
 	// requires
 	switch {
 	case r.IsStonith:
-		r.Requires = "nothing"
+		r.Requires = "quorum"
 	case !cl.StonithEnabled:
 		r.Requires = "quorum"
 	default:
 		r.Requires = "fencing"
 	}
-	if v, ok := get("requires"); ok && !r.IsStonith {
+	if v, ok := get("requires"); ok {
 		switch v {
 		case "nothing", "quorum":
 			r.Requires = v
 		case "fencing", "unfencing":
-			if cl.StonithEnabled {
+			if cl.StonithEnabled && !r.IsStonith {
 				r.Requires = v
 			}
 		}
+	} else if !r.IsStonith && cl.StonithEnabled {
+		r.Requires = "fencing"
+	} else if !r.IsStonith && cl.NoQuorumPolicy == "ignore" {
+		r.Requires = "nothing"
 	}
 	cl.register(r)
 
