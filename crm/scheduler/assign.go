@@ -78,6 +78,11 @@ func (cl *Cluster) applyNodeCriteria() {
 			}
 		}
 	}
+	for _, r := range cl.byID {
+		for _, n := range r.hardBanned {
+			r.location(n, -cib.Infinity)
+		}
+	}
 	// Stickiness, failure thresholds, stop failures.
 	for _, p := range cl.primitives {
 		for _, n := range p.notManagedOn {

@@ -69,18 +69,15 @@ func (cl *Cluster) unpackStatus() error {
 	}
 	// Quorum-less clusters fence nothing unless allowed; handled at fencing time.
 	// Resource histories: online nodes first, then the rest.
+	// Resource histories in node_state order. Without fencing, only online
+	// nodes' histories count.
 	var order []*cib.NodeState
 	for _, ns := range cl.CIB.Status.Nodes {
-		if n := cl.stateNode(ns); n != nil && n.Online {
-			order = append(order, ns)
+		n := cl.stateNode(ns)
+		if n == nil {
+			continue
 		}
-	}
-	for _, ns := range cl.CIB.Status.Nodes {
-		if n := cl.stateNode(ns); n != nil && !n.Online {
-			if !cl.StonithEnabled {
-				// Without fencing, an offline node's history is not unpacked.
-				continue
-			}
+		if cl.StonithEnabled || n.Online {
 			order = append(order, ns)
 		}
 	}
@@ -400,7 +397,7 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 			// Not installed on this node: treat as stopped, never run here.
 			role = RoleStopped
 			r.discoverNever[n.Name] = true
-			r.allowedBan(n)
+			r.hardBan(n)
 			continue
 		}
 		if success {
@@ -445,7 +442,7 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		}
 		switch rc {
 		case 2, 4, 5: // invalid param, insufficient privileges, not installed
-			r.allowedBan(n)
+			r.hardBan(n)
 		case 6: // not configured: fatal everywhere
 			r.stopFailed["fatal"] = true
 		}
@@ -538,6 +535,21 @@ func (r *Resource) allowedBan(n *Node) {
 		r.stopFailed = map[string]bool{}
 	}
 	r.stopFailed["ban:"+n.Name] = true
+}
+
+// hardBan bans the resource (for anonymous clone instances: the whole clone)
+// from a node after a hard error.
+func (r *Resource) hardBan(n *Node) {
+	if ca := cloneAncestor(r); ca != nil {
+		for _, p := range ca.Primitives() {
+			if p.BaseID == r.BaseID {
+				p.allowedBan(n)
+			}
+		}
+		ca.hardBanned = append(ca.hardBanned, n.Name)
+		return
+	}
+	r.allowedBan(n)
 }
 
 func (r *Resource) addRunning(n *Node) {

@@ -144,6 +144,7 @@ type Resource struct {
 	onFail       string
 	notManagedOn []string
 	stopOnly     bool
+	hardBanned   []string
 
 	// Placement.
 	allowed       map[string]int // node name -> score
