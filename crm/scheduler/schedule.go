@@ -206,6 +206,18 @@ func childDone(cl *Cluster, r *Resource, task string) []*Action {
 }
 
 func (cl *Cluster) userOrderings() {
+	// Interleaved clone orderings may inhibit instances; settle those first,
+	// since one inhibition can cascade along a chain of clones.
+	for changed := true; changed; {
+		changed = false
+		for _, o := range cl.orders {
+			if o.first.IsClone() && o.then.IsClone() && o.then.Interleave {
+				if cl.interleaveInhibit(o) {
+					changed = true
+				}
+			}
+		}
+	}
 	for _, o := range cl.orders {
 		firsts := childDone(cl, o.first, o.firstAction)
 		thens := childAction(cl, o.then, o.thenAction)
@@ -254,22 +266,26 @@ func (cl *Cluster) relaxedOrderings() {
 	}
 }
 
-// interleave orders clone instances pairwise on the same node.
+// interleave orders clone instances pairwise on the same node. A "then"
+// instance with no compatible "first" instance on its node is inhibited from
+// running when the ordering is mandatory, as Pacemaker does.
 func (cl *Cluster) interleave(o *ordering) {
-	for _, ti := range o.then.Children {
-		tn := ti.assignedNode()
-		if tn == nil && len(ti.Primitives()) > 0 && len(ti.Primitives()[0].RunningOn) > 0 {
-			tn = ti.Primitives()[0].RunningOn[0]
+	current := o.firstAction == "stop" || o.firstAction == "demote"
+	nodeOf := func(r *Resource) *Node {
+		if current {
+			return instanceNode(r)
 		}
+		return r.assignedNode()
+	}
+	for _, ti := range o.then.Children {
+		tn := nodeOf(ti)
 		var match *Resource
-		for _, fi := range o.first.Children {
-			fn := fi.assignedNode()
-			if fn == nil && len(fi.Primitives()) > 0 && len(fi.Primitives()[0].RunningOn) > 0 {
-				fn = fi.Primitives()[0].RunningOn[0]
-			}
-			if fn != nil && fn == tn {
-				match = fi
-				break
+		if tn != nil {
+			for _, fi := range o.first.Children {
+				if nodeOf(fi) == tn {
+					match = fi
+					break
+				}
 			}
 		}
 		if match == nil {
@@ -280,6 +296,63 @@ func (cl *Cluster) interleave(o *ordering) {
 				cl.order(f, t, o.flags)
 			}
 		}
+	}
+}
+
+// interleaveInhibit inhibits "then" instances without a compatible "first"
+// instance on their node. It reports whether anything changed.
+func (cl *Cluster) interleaveInhibit(o *ordering) bool {
+	if o.firstAction == "stop" || o.firstAction == "demote" || o.flags&(ordRunnableLeft|ordImpliesThen) == 0 {
+		return false
+	}
+	changed := false
+	for _, ti := range o.then.Children {
+		tn := ti.assignedNode()
+		if tn == nil {
+			continue
+		}
+		found := false
+		for _, fi := range o.first.Children {
+			if fi.assignedNode() == tn {
+				found = true
+				break
+			}
+		}
+		if !found {
+			cl.inhibit(ti)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// inhibit unassigns a resource after actions were created: it will not
+// start, and stops where it runs.
+func (cl *Cluster) inhibit(r *Resource) {
+	for _, p := range r.Primitives() {
+		if p.Assigned != nil {
+			p.Assigned.numAssigned--
+		}
+		p.Assigned = nil
+		p.NextRole = RoleStopped
+		for _, a := range p.actions {
+			switch a.Task {
+			case "start", "promote":
+				a.Optional = true
+				a.Runnable = false
+			case "stop":
+				a.Optional = false
+				a.setReason("node availability", false)
+			}
+			if a.Interval > 0 {
+				a.Optional = true
+				a.Runnable = false
+			}
+		}
+	}
+	if r.Kind != cib.KindPrimitive {
+		r.Assigned = nil
+		r.NextRole = RoleStopped
 	}
 }
 
