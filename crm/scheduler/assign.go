@@ -438,7 +438,7 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 		}
 		r.allowed = cl.addColocatedScores(co.dependent, r.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), false, true, map[*Resource]bool{})
 	}
-	if r.NextRole == RoleStopped || r.TargetRole == RoleStopped || (r.Parent != nil && r.Parent.TargetRole == RoleStopped) || (r.Parent != nil && r.Parent.Parent != nil && r.Parent.Parent.TargetRole == RoleStopped) {
+	if r.NextRole == RoleStopped || r.TargetRole == RoleStopped {
 		for k := range r.allowed {
 			r.allowed[k] = -cib.Infinity
 		}

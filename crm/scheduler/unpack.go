@@ -425,7 +425,9 @@ func (cl *Cluster) buildResource(def *cib.Resource, parent *Resource, inst int) 
 		r.Ordered = isTrue(r.Meta["ordered"])
 		r.Notify = isTrue(r.Meta["notify"])
 		if _, ok := get("resource-stickiness"); !ok {
+			// Clones default to stickiness 1, which instances inherit.
 			r.Stickiness = 1
+			r.Meta["resource-stickiness"] = "1"
 		}
 		if len(def.Children) != 1 {
 			return nil, fmt.Errorf("clone %q: needs exactly one child", def.ID)
