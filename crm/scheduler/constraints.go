@@ -360,10 +360,11 @@ func (cl *Cluster) unpackOrder(c *cib.Order) {
 		action     string
 		sequential bool
 		requireAll bool
+		id         string
 	}
 	var sets []setInfo
 	for _, s := range c.Sets {
-		si := setInfo{action: orDefault(s.Action, "start"), sequential: isTrue(orDefault(s.Sequential, "true")), requireAll: isTrue(orDefault(s.RequireAll, "true"))}
+		si := setInfo{id: s.ID, action: orDefault(s.Action, "start"), sequential: isTrue(orDefault(s.Sequential, "true")), requireAll: isTrue(orDefault(s.RequireAll, "true"))}
 		for _, ref := range s.Refs {
 			si.members = append(si.members, cl.expandTargets(ref)...)
 		}
@@ -389,7 +390,7 @@ func (cl *Cluster) unpackOrder(c *cib.Order) {
 			if flags&ordMandatory != 0 {
 				fwd |= ordImpliesThen | ordRunnableLeft
 			}
-			cl.relaxed = append(cl.relaxed, &relaxedOrder{name: "one-or-more:" + c.ID, firsts: a.members, firstAction: a.action,
+			cl.relaxed = append(cl.relaxed, &relaxedOrder{name: "one-or-more:" + a.id, firsts: a.members, firstAction: a.action,
 				thens: b.members, thenAction: b.action, required: 1, flags: fwd | ordRunnableLeft})
 			continue
 		}

@@ -87,7 +87,7 @@ func (cl *Cluster) unpackStatus() error {
 			cl.unpackLRMResource(n, lr)
 		}
 	}
-	if !cl.HaveQuorum && cl.NoQuorumPolicy == "suicide" && cl.StonithEnabled {
+	if !cl.HaveQuorum && cl.NoQuorumPolicy == "suicide" && cl.StonithEnabled && isTrue(cl.CIB.GetAttr("no-quorum-panic")) {
 		for _, n := range cl.Nodes {
 			if n.Online {
 				cl.fence(n, "cluster does not have quorum")
