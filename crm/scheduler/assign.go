@@ -149,6 +149,8 @@ func (cl *Cluster) expandGroups(r *Resource) {
 		first.thisWith = append(first.thisWith, co)
 	}
 	r.thisWith = nil
+	// "R with group": the group's first member carries R's influence.
+	first.withThis = append(first.withThis, r.withThis...)
 	for i := 1; i < len(r.Children); i++ {
 		cl.addColocation("group:internal_colocation", r.Children[i], r.Children[i-1], cib.Infinity, "", "", "", "")
 	}

@@ -194,6 +194,12 @@ func (cl *Cluster) unpackNodes() error {
 			cl.DCNode = n
 		}
 	}
+	for _, n := range cl.Nodes {
+		n.Attrs["#is_dc"] = strconvBool(n.IsDC)
+		if v, ok := cl.Options["cluster-name"]; ok {
+			n.Attrs["#cluster-name"] = v
+		}
+	}
 	return nil
 }
 
@@ -450,4 +456,11 @@ func (cl *Cluster) addInstance(clone *Resource) error {
 	}
 	clone.Children = append(clone.Children, child)
 	return nil
+}
+
+func strconvBool(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }
