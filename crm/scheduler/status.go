@@ -450,8 +450,20 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		r.failNodes[n.Name] = true
 		r.lastFailure[n.Name] = op
 		if of == "ignore" {
-			if op.Operation == "monitor" && rc == rcNotRunning {
+			// Pretend the operation succeeded with its expected result.
+			switch op.Operation {
+			case "start", "migrate_from":
+				role = RoleStarted
+			case "stop":
 				role = RoleStopped
+			case "promote":
+				role = RolePromoted
+			case "demote":
+				role = RoleUnpromoted
+			case "monitor":
+				if roleRank(role) < roleRank(RoleStarted) && target != rcNotRunning {
+					role = RoleStarted
+				}
 			}
 			continue
 		}

@@ -233,8 +233,9 @@ type Cluster struct {
 	HasStonithRsc       bool
 	ExecutionDate       bool
 
-	rscDefaults map[string]string
-	opDefaults  []*cib.NVSet
+	rscDefaults          map[string]string
+	rscDefaultsHaveRules bool
+	opDefaults           []*cib.NVSet
 
 	locations   []*location
 	colocations []*colocation

@@ -144,6 +144,11 @@ func Unpack(c *cib.CIB, now time.Time) (*Cluster, error) {
 	}
 	cl.rscDefaults = cib.UnpackNVSets(c.Config.RscDefaults, &cib.RuleContext{Now: now, Index: cl.Index}, "", nil)
 	cl.opDefaults = c.Config.OpDefaults
+	for _, set := range c.Config.RscDefaults {
+		if len(set.Rules) > 0 {
+			cl.rscDefaultsHaveRules = true
+		}
+	}
 
 	if err := cl.unpackNodes(); err != nil {
 		return nil, err
@@ -317,11 +322,15 @@ func (cl *Cluster) buildResource(def *cib.Resource, parent *Resource, inst int) 
 			cl.HasStonithRsc = true
 		}
 	}
+	defaults := cl.rscDefaults
+	if cl.rscDefaultsHaveRules {
+		defaults = cib.UnpackNVSets(cl.CIB.Config.RscDefaults, &cib.RuleContext{Now: cl.Now, Index: cl.Index, RscClass: r.Class, RscProv: r.Provider, RscType: r.Type}, "", nil)
+	}
 	get := func(name string) (string, bool) {
 		if v, ok := r.Meta[name]; ok {
 			return v, true
 		}
-		v, ok := cl.rscDefaults[name]
+		v, ok := defaults[name]
 		return v, ok
 	}
 	r.Priority = 0

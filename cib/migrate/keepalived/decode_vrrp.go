@@ -1,9 +1,8 @@
 package keepalived
 
 import (
-	"net"
-	"slices"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,7 +79,14 @@ func (dec *decoder) instance(name string, s *stmt) {
 			}
 		case "virtual_routes":
 			if b.needBlock(st) {
-				v.VirtualRoutes = append(v.VirtualRoutes, b.sub(b.name+": "+kw).routes(st)...)
+				rb := b.sub(b.name + ": " + kw)
+				routes := rb.routes(st)
+				for _, r := range routes {
+					if r.Dev == "" && !r.NoTrack {
+						dec.d.warnf(r.Pos, rb.name, "route %s has no dev, so it cannot be tracked (add dev or no_track)", r.Dest)
+					}
+				}
+				v.VirtualRoutes = append(v.VirtualRoutes, routes...)
 			}
 		case "virtual_rules":
 			if b.needBlock(st) {
@@ -186,8 +192,8 @@ func (b blk) useVMAC(st *stmt, dst *Val[VMAC]) {
 	vm := VMAC{Enabled: true}
 	for _, a := range st.Args() {
 		if strings.Count(a, ":") == 5 {
-			mac, err := net.ParseMAC(a)
-			if err != nil || len(mac) != 6 {
+			mac, ok := parseMAC(a)
+			if !ok {
 				b.errf(st, ErrValue, "%q is not a MAC address", a)
 				return
 			}

@@ -22,9 +22,14 @@
 // and files, sync group members, virtual server groups, duplicate VRIDs).
 //
 // The package is pure: it does no I/O except reading files through the
-// [fs.FS] passed by the caller (use os.DirFS("/") with Options.Root "/" for
-// the real file system, fstest.MapFS in tests). It never panics on any
-// input. Parsing functions are safe for concurrent use; a *Config is a plain
+// [fs.FS] passed by the caller, and it never panics on any input. To read
+// the real file system, root the FS at "/" and say so in Options.Root, so
+// that absolute include paths resolve and positions show real paths:
+//
+//	cfg, err := keepalived.Load(os.DirFS("/"), "etc/keepalived/keepalived.conf",
+//		keepalived.Options{Root: "/", ConfigID: hostname})
+//
+// Tests use fstest.MapFS the same way. Parsing functions are safe for concurrent use; a *Config is a plain
 // value and must not be mutated concurrently (Validate appends to its
 // Warnings).
 package keepalived

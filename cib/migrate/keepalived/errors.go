@@ -18,7 +18,8 @@ var (
 	ErrRange = errors.New("value out of range")
 	// ErrMissing: a required argument or field is absent.
 	ErrMissing = errors.New("missing required value")
-	// ErrInclude: an include could not be read (I/O error, cycle, depth).
+	// ErrInclude: the main file or an include could not be read (I/O error,
+	// cycle, depth, path outside the file system).
 	ErrInclude = errors.New("include failed")
 	// ErrLimit: the input exceeds a safety limit (size, nesting, expansion).
 	ErrLimit = errors.New("input too large")

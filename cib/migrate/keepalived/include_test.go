@@ -139,3 +139,55 @@ func TestFileSizeLimit(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestOracleSyntaxParity mirrors a config checked with keepalived 2.2.7's
+// `keepalived -t` in a throwaway network namespace: late parameter
+// expansion, includes relative to the including file, mid-word comments,
+// '{' on its own line and a second address on a one-line block. keepalived
+// reported exactly the three problems expected here.
+func TestOracleSyntaxParity(t *testing.T) {
+	fsys := mapFS(map[string]string{
+		"a.conf": `$INST=vrrp_instance VI_$N { \
+    interface eth0 \
+    virtual_router_id $N \
+    virtual_ipaddress { 10.0.0.$N } \
+}
+$N=7
+$INST
+include sub/b.conf
+vrrp_instance VI_9
+{
+    interface eth0
+    virtual_router_id 9#comment
+    virtual_ipaddress { 10.0.0.9 10.0.0.10 }
+    frob!x
+}
+`,
+		"sub/b.conf": "include c.conf\n",
+		"sub/c.conf": "vrrp_instance VI_C {\n interface eth0\n virtual_router_id 12\n virtual_ipaddress { 10.0.0.12 }\n bogus_c\n}\n",
+		"c.conf":     "vrrp_instance WRONG_DIR { bogus_wrong }\n",
+	})
+	cfg, err := Load(fsys, "a.conf", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.String())
+	}
+	want := []string{
+		"sub/c.conf:5: vrrp_instance VI_C: bogus_c: unknown keyword, ignored",
+		`a.conf:13: vrrp_instance VI_9: virtual_ipaddress: 10.0.0.9: unknown address option "10.0.0.10" ignored`,
+		"a.conf:14: vrrp_instance VI_9: frob: unknown keyword, ignored",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var names []string
+	for _, v := range cfg.Instances {
+		names = append(names, v.Name+"="+v.VirtualIPAddresses[0].Addr().String())
+	}
+	if strings.Join(names, " ") != "VI_7=10.0.0.7 VI_C=10.0.0.12 VI_9=10.0.0.9" {
+		t.Errorf("instances %v", names)
+	}
+}

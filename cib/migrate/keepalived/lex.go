@@ -111,7 +111,9 @@ func (lx *lexer) lexFile(fsName string, data []byte) {
 				id, rest = line[:j], line[j+1:]
 			}
 			neg := strings.HasPrefix(id, "@^")
-			id = strings.TrimLeft(id, "@^")
+			if id = id[1:]; neg {
+				id = id[1:]
+			}
 			if id == "" {
 				lx.d.warnf(pos, "", "conditional prefix without a config id; line ignored")
 				continue

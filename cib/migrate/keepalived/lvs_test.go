@@ -339,7 +339,6 @@ func TestLVSErrors(t *testing.T) {
 		{"rs family", vs("real_server 2001:db8::1 80 {\n TCP_CHECK { }\n}"), ErrConflict, "2001:db8::1 is not of the virtual server's address family"},
 		{"sorry family", vs("sorry_server 2001:db8::1 80"), ErrConflict, "sorry_server: conflicting settings: 2001:db8::1 is not of the virtual server's address family"},
 		{"vsg mixed", "virtual_server_group G {\n 10.0.0.1 80\n 2001:db8::1 80\n fwmark 3\n}\nvirtual_server group G {\n}\n", ErrConflict, "mixes IPv4 and IPv6 and has fwmarks without inet/inet6"},
-		{"vsg mixed not tun", "virtual_server_group G {\n 10.0.0.1 80\n 2001:db8::1 80\n}\nvirtual_server group G {\n real_server 10.0.0.9 80 {\n TCP_CHECK { }\n }\n}\n", ErrConflict, "must use TUN forwarding"},
 		{"fwmark 0", "virtual_server fwmark 0 {\n}\n", ErrRange, "0 not in 1..4294967295"},
 		{"fwmark family", "virtual_server fwmark 1 ipx {\n}\n", ErrValue, "not inet or inet6"},
 		{"lb_algo", vs("lb_algo random"), ErrValue, `keepalived.conf:2: virtual_server 10.0.0.1 80: lb_algo: invalid value: unknown scheduler "random"`},
@@ -379,6 +378,8 @@ func TestLVSErrors(t *testing.T) {
 }
 
 func TestLVSWarnings(t *testing.T) {
+	wantWarn(t, "virtual_server_group G {\n 10.0.0.1 80\n 2001:db8::1 80\n}\nvirtual_server group G {\n real_server 10.0.0.9 80 {\n TCP_CHECK { }\n }\n}\n",
+		"real_server: 10.0.0.9 should use TUN forwarding")
 	wantWarn(t, "virtual_server fwmark 3 {\n protocol UDP\n real_server 10.0.0.1 {\n TCP_CHECK { connect_port 80 }\n }\n}\n",
 		"keepalived.conf:2: virtual_server fwmark 3: protocol: protocol specified for fwmark")
 	wantWarn(t, "virtual_server 10.0.0.1 80 {\n quorum 2\n hysteresis 2\n real_server 10.0.0.2 80 {\n }\n}\n",

@@ -1,8 +1,9 @@
 package keepalived
 
 import (
-	"net"
+	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -292,8 +293,38 @@ func (v *VRRPInstance) AdvertIntSeconds() float64 { return v.AdvertInt.V.Seconds
 // VMAC is use_vmac's configuration. Enabled is false when use_vmac is absent.
 type VMAC struct {
 	Enabled bool
-	Name    string           // interface name; empty means "vrrp.VRID"
-	MAC     net.HardwareAddr // empty means the standard VRRP MAC
+	Name    string // interface name; empty means "vrrp.VRID"
+	MAC     MAC    // zero means the standard VRRP MAC
+}
+
+// MAC is an Ethernet address.
+type MAC [6]byte
+
+// IsZero reports whether m is 00:00:00:00:00:00.
+func (m MAC) IsZero() bool { return m == MAC{} }
+
+func (m MAC) String() string {
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+// parseMAC parses six colon-separated hex octets.
+func parseMAC(s string) (MAC, bool) {
+	var m MAC
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 {
+		return m, false
+	}
+	for i, p := range parts {
+		if len(p) != 2 {
+			return m, false
+		}
+		n, err := strconv.ParseUint(p, 16, 8)
+		if err != nil {
+			return m, false
+		}
+		m[i] = byte(n)
+	}
+	return m, true
 }
 
 // UnicastPeer is one unicast_peer entry.
@@ -648,7 +679,7 @@ type VSGEntry struct {
 	Pos      Pos
 	Addr     netip.Addr // first address; zero for fwmark entries
 	RangeEnd netip.Addr // last address of "A-N" ranges, else equal to Addr
-	Port     Val[int] // optional
+	Port     Val[int]   // optional
 	Fwmark   uint32
 	Family   string // fwmark: "inet"/"inet6" if given
 }

@@ -14,12 +14,14 @@ const samplesDir = "/usr/share/doc/keepalived/samples"
 // the warnings (vrrp.md §9.7 says which samples keepalived -t complains
 // about), and the config id for conditional samples.
 var sampleExpect = map[string][]string{
-	"keepalived.conf.SSL_GET":         {"incompatible with AH"},
-	"keepalived.conf.vrrp.lvs_syncd":  {"VI_2: unknown keyword", "lvs_sync_daemon_interface: obsolete", "no member instances"},
-	"keepalived.conf.vrrp.localcheck": {"SECURITY VIOLATION"},
-	"keepalived.conf.fwmark":          {"protocol specified for fwmark"},
-	"keepalived.conf.vrrp.rules":      {`"192.168.100./24" is not an IP address`, `"192.168.200./24" is not an IP address`},
-	"keepalived.conf.vrrp.routes":     {"'or' (alternative gateway) is deprecated", "'gw' is deprecated"},
+	"keepalived.conf.SSL_GET":               {"incompatible with AH"},
+	"keepalived.conf.vrrp.lvs_syncd":        {"VI_2: unknown keyword", "lvs_sync_daemon_interface: obsolete", "no member instances"},
+	"keepalived.conf.vrrp.localcheck":       {"SECURITY VIOLATION"},
+	"keepalived.conf.fwmark":                {"protocol specified for fwmark"},
+	"keepalived.conf.vrrp.rules":            {`"192.168.100./24" is not an IP address`, `"192.168.200./24" is not an IP address`},
+	"keepalived.conf.vrrp.routes":           {"'or' (alternative gateway) is deprecated", "'gw' is deprecated", "route 192.168.112.0/24 has no dev"},
+	"keepalived.conf.track_interface":       {"route 192.168.112.0/24 has no dev"},
+	"keepalived.conf.vrrp.static_ipaddress": {"route 192.168.112.0/24 has no dev"},
 }
 
 // cleanSamples are the samples keepalived -t accepts without comment

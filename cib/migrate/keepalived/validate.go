@@ -260,7 +260,8 @@ func (c *Config) validateFamilies(d *diag, vs *VirtualServer, name string) {
 			return
 		}
 		if len(fams) > 1 {
-			d.errorf(p, name+": "+what, ErrConflict, "%s must use TUN forwarding: the virtual server mixes address families", a)
+			// keepalived 2.2.7 loads this silently; IPVS cannot forward it.
+			d.warnf(p, name+": "+what, "%s should use TUN forwarding: the virtual server group mixes address families", a)
 			return
 		}
 		if !fams[family(a)] {

@@ -56,6 +56,10 @@ vrrp_script chk_http {
     init_fail
 }
 
+vrrp_script chk_tcp {
+    script "</dev/tcp/127.0.0.1/80"
+}
+
 track_file tf_maint {
     file "/var/run/maint"
     weight -10 reverse
@@ -89,13 +93,13 @@ vrrp_instance VI_1 {
     }
     virtual_routes {
         src 10.99.0.50 192.168.10.0/24 via 10.99.0.254 dev eth0 table 100 metric 5
-        to 192.168.20.0/24 dev eth1 scope link no_track proto static mtu lock 1400
-        blackhole 192.168.30.0/24
-        default via 10.99.0.254
+        to 192.168.20.0/24 dev eth1 scope link no_track protocol static mtu lock 1400
+        blackhole 192.168.30.0/24 no_track
+        default via 10.99.0.254 dev eth0
     }
     virtual_rules {
         from 10.99.0.50 table 100 priority 1000
-        to 192.168.0.0/16 lookup main no_track
+        to 192.168.0.0/16 lookup main no_track preference 1001
     }
     track_interface {
         eth1
@@ -104,7 +108,7 @@ vrrp_instance VI_1 {
     }
     track_script {
         chk_http
-        chk_http weight 5 no_reverse
+        chk_tcp weight 5 no_reverse
     }
     track_file {
         tf_maint weight -1
@@ -123,7 +127,7 @@ vrrp_instance VI_1 {
     garp_master_refresh_repeat 1
     garp_lower_prio_delay 0
     garp_lower_prio_repeat 1
-    use_vmac vrrp51 00:00:5e:00:01:33
+    use_vmac vrrp51 02:00:5e:00:01:33
     vmac_xmit_base
     dont_track_primary
     no_accept
@@ -230,7 +234,7 @@ func TestFullVRRP(t *testing.T) {
 		{"garp_master_refresh_repeat", v.GarpMasterRefreshRepeat.V, 1},
 		{"garp_lower_prio_delay", fmt.Sprint(v.GarpLowerPrioDelay.V, v.GarpLowerPrioDelay.Set), "0s true"},
 		{"garp_lower_prio_repeat", v.GarpLowerPrioRepeat.V, 1},
-		{"use_vmac", fmt.Sprintln(v.UseVMAC.V.Enabled, v.UseVMAC.V.Name, v.UseVMAC.V.MAC), "true vrrp51 00:00:5e:00:01:33\n"},
+		{"use_vmac", fmt.Sprintln(v.UseVMAC.V.Enabled, v.UseVMAC.V.Name, v.UseVMAC.V.MAC), "true vrrp51 02:00:5e:00:01:33\n"},
 		{"vmac_xmit_base", v.VMACXmitBase.V, true},
 		{"dont_track_primary", v.DontTrackPrimary.V, true},
 		{"no_accept", fmt.Sprint(v.Accept.V, v.Accept.Set), "false true"},
@@ -280,7 +284,7 @@ func TestFullVRRP(t *testing.T) {
 		r[0].Dev != "eth0" || r[0].Table != "100" || r[0].Metric.V != 5 {
 		t.Errorf("route 0 = %+v", r[0])
 	}
-	if r[1].Dest.String() != "192.168.20.0/24" || r[1].Scope != "link" || !r[1].NoTrack || r[1].Options["proto"] != "static" || r[1].Options["mtu"] != "lock 1400" {
+	if r[1].Dest.String() != "192.168.20.0/24" || r[1].Scope != "link" || !r[1].NoTrack || r[1].Options["protocol"] != "static" || r[1].Options["mtu"] != "lock 1400" {
 		t.Errorf("route 1 = %+v", r[1])
 	}
 	if r[2].Type != "blackhole" || r[2].Dest.String() != "192.168.30.0/24" {
@@ -300,7 +304,7 @@ func TestFullVRRP(t *testing.T) {
 		t.Errorf("track_interface = %+v", ti)
 	}
 	ts := v.TrackScripts
-	if len(ts) != 2 || ts[0].Name != "chk_http" || ts[0].Weight.Set || ts[1].Weight.V != 5 || ts[1].Reverse {
+	if len(ts) != 2 || ts[0].Name != "chk_http" || ts[0].Weight.Set || ts[1].Name != "chk_tcp" || ts[1].Weight.V != 5 || ts[1].Reverse {
 		t.Errorf("track_script = %+v", ts)
 	}
 	if tfr := v.TrackFiles; len(tfr) != 1 || tfr[0].Name != "tf_maint" || tfr[0].Weight.V != -1 {
