@@ -455,6 +455,14 @@ func (cl *Cluster) propagate() {
 			a.Runnable = true
 		}
 	}
+	// Pacemaker's order: every action, in creation order, pulls flags from
+	// the actions ordered before it (most recent ordering first); a change
+	// is pushed on depth-first.
+	cl.refreshOneOrMore()
+	for _, a := range cl.Actions {
+		cl.updateAction(a, 0)
+	}
+	// Settle anything the depth-first pass left (deep chains, children).
 	for iter := 0; iter < 1000; iter++ {
 		changed := cl.refreshOneOrMore()
 		for _, a := range cl.Actions {
@@ -464,12 +472,87 @@ func (cl *Cluster) propagate() {
 				}
 			}
 		}
-		// Collective pseudo actions follow their children.
 		if cl.refreshCollective() {
+			changed = true
+		}
+		if cl.blockColocated() {
 			changed = true
 		}
 		if !changed {
 			break
+		}
+	}
+}
+
+// blockColocated makes the starts of mandatory colocation dependents
+// unrunnable when their primary cannot start anywhere ("colocation with X").
+func (cl *Cluster) blockColocated() bool {
+	changed := false
+	for _, a := range cl.Actions {
+		if a.Runnable || a.Rsc == nil || a.Rsc.Kind != cib.KindPrimitive || (a.Task != "start" && a.Task != "promote") {
+			continue
+		}
+		top := a.Rsc.Top()
+		blocked := true
+		for _, c := range top.Children {
+			var ca *Action
+			if c.Kind == cib.KindPrimitive {
+				for _, x := range cl.findActions(c, a.Task) {
+					ca = x
+					break
+				}
+			} else {
+				ca = cl.findAction(c, a.Task, nil)
+			}
+			if ca == nil || ca.Runnable {
+				blocked = false
+				break
+			}
+		}
+		if !blocked {
+			continue
+		}
+		for _, co := range top.withThis {
+			if co.score < cib.Infinity {
+				continue
+			}
+			if a.Task != "start" && co.primRole != RolePromoted {
+				continue
+			}
+			for _, p := range co.dependent.Primitives() {
+				for _, da := range cl.findActions(p, "start") {
+					if da.Runnable {
+						da.Runnable = false
+						da.setReason("colocation with "+a.Rsc.ID, false)
+						changed = true
+					}
+				}
+			}
+		}
+	}
+	return changed
+}
+
+func (cl *Cluster) updateAction(a *Action, depth int) {
+	if depth > 64 {
+		return
+	}
+	for i := len(a.before) - 1; i >= 0; i-- {
+		e := a.before[i]
+		f := e.first
+		if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
+			cl.refreshCollectiveAction(f)
+		}
+		fOpt, fRun := f.Optional, f.Runnable
+		tOpt, tRun := a.Optional, a.Runnable
+		cl.updateEdge(e)
+		if f.Optional != fOpt || f.Runnable != fRun {
+			cl.updateAction(f, depth+1)
+		}
+		if a.Optional != tOpt || a.Runnable != tRun {
+			for _, e2 := range a.after {
+				cl.updateAction(e2.then, depth+1)
+			}
 		}
 	}
 }
@@ -753,51 +836,56 @@ var doneToTask = map[string]string{"running": "start", "stopped": "stop", "promo
 func (cl *Cluster) refreshCollective() bool {
 	changed := false
 	for _, a := range cl.Actions {
-		r := a.Rsc
-		if r == nil || r.Kind == cib.KindPrimitive {
-			continue
+		if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive && cl.refreshCollectiveAction(a) {
+			changed = true
 		}
-		task := a.Task
-		if t, ok := doneToTask[task]; ok {
-			task = t
-		}
-		anyRunnable := false
-		for _, c := range r.Children {
-			var ca *Action
-			if c.Kind == cib.KindPrimitive {
-				for _, x := range cl.findActions(c, task) {
-					ca = x
-					break
-				}
-			} else {
-				ca = cl.findAction(c, a.Task, nil)
-				if ca == nil {
-					ca = cl.findAction(c, task, nil)
-				}
+	}
+	return changed
+}
+
+func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
+	changed := false
+	r := a.Rsc
+	task := a.Task
+	if t, ok := doneToTask[task]; ok {
+		task = t
+	}
+	anyRunnable := false
+	for _, c := range r.Children {
+		var ca *Action
+		if c.Kind == cib.KindPrimitive {
+			for _, x := range cl.findActions(c, task) {
+				ca = x
+				break
 			}
+		} else {
+			ca = cl.findAction(c, a.Task, nil)
 			if ca == nil {
-				if r.Kind == cib.KindGroup && task != "stop" && task != "demote" && a.Runnable {
-					a.Runnable = false
-					changed = true
-				}
-				continue
+				ca = cl.findAction(c, task, nil)
 			}
-			if a.Optional && !ca.Optional {
-				a.Optional = false
-				changed = true
-			}
-			if ca.Runnable {
-				anyRunnable = true
-			}
-			if r.Kind == cib.KindGroup && task != a.Task && a.Runnable && !ca.Runnable {
+		}
+		if ca == nil {
+			if r.Kind == cib.KindGroup && task != "stop" && task != "demote" && a.Runnable {
 				a.Runnable = false
 				changed = true
 			}
+			continue
 		}
-		if r.Kind == cib.KindClone && !anyRunnable && a.Runnable {
+		if a.Optional && !ca.Optional {
+			a.Optional = false
+			changed = true
+		}
+		if ca.Runnable {
+			anyRunnable = true
+		}
+		if r.Kind == cib.KindGroup && task != a.Task && a.Runnable && !ca.Runnable {
 			a.Runnable = false
 			changed = true
 		}
+	}
+	if r.Kind == cib.KindClone && !anyRunnable && a.Runnable {
+		a.Runnable = false
+		changed = true
 	}
 	return changed
 }

@@ -388,3 +388,91 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestKernelHealthCheck runs TCP_CHECK against two local real servers and
+// watches the kernel table: a dead server goes to weight 0
+// (inhibit_on_failure), is restored when it comes back, and Stop removes
+// the service.
+func TestKernelHealthCheck(t *testing.T) {
+	ctx := context.Background()
+	k := requireIPVS(t)
+	nl, err := vip.NewNetlink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	lo, err := nl.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"10.99.71.1/32", "10.99.71.2/32"} {
+		if err := nl.AddrReplace(lo, vip.Addr{Prefix: netip.MustParsePrefix(p), ValidLft: vip.Forever, PreferredLft: vip.Forever}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listen := func(addr string) net.Listener {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		return ln
+	}
+	ln1 := listen("10.99.71.1:9000")
+	ln2 := listen("10.99.71.2:9000")
+	defer ln2.Close()
+
+	a := agentFor(k)
+	if err := a.Validate(map[string]string{"vip": "10.99.71.100", "port": "9000", "scheduler": "wrr", "forward": "dr",
+		"check": "tcp", "delay_loop": "1", "connect_timeout": "1", "retry": "0", "inhibit_on_failure": "true",
+		"real_servers": "10.99.71.1:9000 weight=4; 10.99.71.2:9000 weight=2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key := a.Config().Service.Key
+	wait := func(want string, what string) {
+		t.Helper()
+		start := time.Now()
+		for {
+			ds, err := k.Destinations(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ipvs.SortDestinations(ds)
+			var got []string
+			for _, d := range ds {
+				got = append(got, fmt.Sprintf("%s=%d", ipvs.AddrPort(d.Addr, d.Port), d.Weight))
+			}
+			if strings.Join(got, " ") == want {
+				t.Logf("%s after %v: %s", what, time.Since(start).Round(10*time.Millisecond), want)
+				return
+			}
+			if time.Since(start) > 8*time.Second {
+				t.Fatalf("%s: kernel has %v, want %s", what, got, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait("10.99.71.1:9000=4 10.99.71.2:9000=2", "started")
+	ln1.Close()
+	wait("10.99.71.1:9000=0 10.99.71.2:9000=2", "dead server inhibited")
+	ln1 = listen("10.99.71.1:9000")
+	defer ln1.Close()
+	wait("10.99.71.1:9000=4 10.99.71.2:9000=2", "revived server restored")
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if svcs, _ := k.Services(); len(svcs) != 0 {
+		t.Fatalf("after stop: %+v", svcs)
+	}
+}
