@@ -71,6 +71,7 @@ func (cl *Cluster) action(r *Resource, task string, n *Node, interval int64, opt
 	a := &Action{ID: cl.nextActionID, Rsc: r, Task: task, Node: n, Interval: interval, Optional: optional, Runnable: true}
 	cl.nextActionID++
 	r.actions[k] = a
+	r.actionList = append(r.actionList, a)
 	cl.Actions = append(cl.Actions, a)
 	if r.Kind != cib.KindPrimitive {
 		a.Pseudo = true
@@ -90,8 +91,8 @@ func (cl *Cluster) findAction(r *Resource, task string, n *Node) *Action {
 
 func (cl *Cluster) findActions(r *Resource, task string) []*Action {
 	var out []*Action
-	for _, a := range cl.Actions {
-		if a.Rsc == r && a.Task == task && a.Interval == 0 {
+	for _, a := range r.actionList {
+		if a.Task == task && a.Interval == 0 {
 			out = append(out, a)
 		}
 	}
@@ -216,7 +217,7 @@ func (cl *Cluster) createCollectiveActions(r *Resource) {
 	startRunnable := false
 	anyStartRunnable := false
 	for _, p := range r.Primitives() {
-		for _, a := range p.actions {
+		for _, a := range p.actionList {
 			if a.Interval != 0 {
 				continue
 			}
@@ -247,7 +248,7 @@ func (cl *Cluster) createCollectiveActions(r *Resource) {
 	if r.IsClone() && r.Promotable {
 		anyPromote, anyDemote := false, false
 		for _, p := range r.Primitives() {
-			for _, a := range p.actions {
+			for _, a := range p.actionList {
 				if a.Task == "promote" && !a.Optional {
 					anyPromote = true
 				}

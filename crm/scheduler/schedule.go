@@ -335,7 +335,7 @@ func (cl *Cluster) inhibit(r *Resource) {
 		}
 		p.Assigned = nil
 		p.NextRole = RoleStopped
-		for _, a := range p.actions {
+		for _, a := range p.actionList {
 			switch a.Task {
 			case "start", "promote":
 				a.Optional = true
@@ -393,7 +393,7 @@ func (cl *Cluster) scheduleFencing() {
 		n.Fenced = true
 		// Stops on the fenced node become pseudo actions implied by the fence.
 		for _, r := range n.Running {
-			for _, a := range r.actions {
+			for _, a := range r.actionList {
 				if a.Node == n && (a.Task == "stop" || a.Task == "demote") {
 					a.Pseudo = true
 					a.Runnable = true
@@ -431,7 +431,7 @@ func (cl *Cluster) scheduleFencing() {
 			continue
 		}
 		for _, r := range n.Running {
-			for _, a := range r.actions {
+			for _, a := range r.actionList {
 				if a.Node == n && a.Task == "stop" {
 					a.Runnable = false
 				}

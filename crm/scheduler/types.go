@@ -157,7 +157,8 @@ type Resource struct {
 	withThis      []*colocation // others depend on this
 	discoverNever map[string]bool
 
-	actions map[string]*Action
+	actions    map[string]*Action
+	actionList []*Action
 }
 
 // IsClone reports whether r is a clone (promotable or not).
