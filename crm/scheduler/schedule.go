@@ -413,6 +413,31 @@ func (cl *Cluster) scheduleFencing() {
 			fences = append(fences, f)
 		}
 	}
+	// Clean shutdowns of online nodes, after every stop on them.
+	var dcDown *Action
+	for _, n := range cl.Nodes {
+		if !n.Online || !n.Shutdown || n.Unclean {
+			continue
+		}
+		d := &Action{ID: cl.nextActionID, Task: "do_shutdown", Node: n, Runnable: true}
+		cl.nextActionID++
+		cl.Actions = append(cl.Actions, d)
+		for _, r := range n.Running {
+			for _, a := range r.actionList {
+				if a.Node == n && a.Task == "stop" {
+					cl.order(a, d, ordOptional|ordRunnableLeft)
+				}
+			}
+		}
+		if n.IsDC {
+			dcDown = d
+		}
+	}
+	if dcDown != nil {
+		for _, f := range fences {
+			cl.order(f, dcDown, ordOptional)
+		}
+	}
 	if !cl.ConcurrentFencing {
 		for i := 1; i < len(fences); i++ {
 			cl.order(fences[i-1], fences[i], ordOptional)
