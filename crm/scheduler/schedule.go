@@ -484,8 +484,9 @@ func (cl *Cluster) propagate() {
 	// the actions ordered before it (most recent ordering first); a change
 	// is pushed on depth-first.
 	cl.refreshOneOrMore()
-	for _, a := range cl.Actions {
-		cl.updateAction(a, 0)
+	// Pacemaker keeps its action list newest first.
+	for i := len(cl.Actions) - 1; i >= 0; i-- {
+		cl.updateAction(cl.Actions[i], 0)
 	}
 	// Settle anything the depth-first pass left (deep chains, children).
 	for iter := 0; iter < 1000; iter++ {
@@ -685,8 +686,12 @@ func nodeName(n *Node) string {
 
 func (cl *Cluster) summary() []string {
 	var out []string
-	for _, f := range cl.fencing {
-		out = append(out, fmt.Sprintf("Fence (%s) %s '%s'", f.FenceAction, f.Node.Name, f.Reason))
+	// Node actions print newest first, as Pacemaker's action list is kept.
+	for i := len(cl.Actions) - 1; i >= 0; i-- {
+		f := cl.Actions[i]
+		if f.Rsc == nil && f.Task == "stonith" {
+			out = append(out, fmt.Sprintf("Fence (%s) %s '%s'", f.FenceAction, f.Node.Name, f.Reason))
+		}
 	}
 	var walk func(r *Resource)
 	walk = func(r *Resource) {
