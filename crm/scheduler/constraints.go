@@ -341,13 +341,6 @@ func (cl *Cluster) unpackOrder(c *cib.Order) {
 					}
 					cl.relaxed = append(cl.relaxed, &relaxedOrder{name: "clone-one-or-more:" + c.ID, firsts: f.Children, firstAction: fa,
 						thens: []*Resource{t}, thenAction: ta, required: required, flags: fwd | ordRunnableLeft})
-					if symmetrical && flags&ordSerialize == 0 {
-						inv := flags
-						if flags&ordMandatory != 0 {
-							inv |= ordImpliesFirst
-						}
-						cl.addOrder(c.ID, t, inverseAction(ta), f, inverseAction(fa), inv)
-					}
 					continue
 				}
 				cl.orderPair(c.ID, f, fa, t, ta, kind, c.Score, symmetrical)

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Regenerate the expected outputs of the hand-made scheduler cases with the
+# real Pacemaker 2.1.5 crm_simulate (Debian package pacemaker-cli-utils).
+#   cases/NAME.summary  Transition Summary lines, without the "  * " bullet
+#   cases/NAME.scores   sorted allocation/promotion score lines, function
+#                       name prefix stripped ("RSC allocation score on NODE: S")
+# Usage: ./regen.sh [NAME...]   (default: every cases/*.xml)
+set -eu
+cd "$(dirname "$0")"
+if ! command -v crm_simulate >/dev/null 2>&1; then
+	echo "regen.sh: crm_simulate not installed; skipping" >&2
+	exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+export LC_ALL=C CIB_shadow_dir="$tmp"
+if [ $# -eq 0 ]; then
+	set -- $(ls cases/*.xml | sed 's|^cases/||; s|\.xml$||')
+fi
+for name in "$@"; do
+	f="cases/$name.xml"
+	crm_simulate -x "$f" -S >"$tmp/out" 2>&1
+	sed -n '/^Transition Summary:/,/^$/p' "$tmp/out" |
+		sed -n 's/^  \* //p' >"cases/$name.summary"
+	crm_simulate -x "$f" -sSQ 2>/dev/null |
+		sed -n 's/^[a-z_]*: //p' | sort >"cases/$name.scores"
+done
