@@ -220,9 +220,23 @@ func (cl *Cluster) unpackColocation(c *cib.Colocation) {
 			setScore = cib.Score(s.Score)
 		}
 		if s.Sequential == "" || isTrue(s.Sequential) {
-			// Within a set: each member with the previous one.
-			for i := 1; i < len(members); i++ {
-				cl.addColocation(c.ID, members[i], members[i-1], setScore, s.Role, s.Role, c.NodeAttribute, c.Influence)
+			if setScore < 0 {
+				// Anti-colocation: every member against every other.
+				for i := 0; i < len(members); i++ {
+					for j := i + 1; j < len(members); j++ {
+						cl.addColocation(c.ID, members[j], members[i], setScore, s.Role, s.Role, c.NodeAttribute, c.Influence)
+					}
+				}
+			} else if strings.EqualFold(s.Ordering, "listed") {
+				// Each member with the next one.
+				for i := 0; i+1 < len(members); i++ {
+					cl.addColocation(c.ID, members[i], members[i+1], setScore, s.Role, s.Role, c.NodeAttribute, c.Influence)
+				}
+			} else {
+				// Each member with the previous one.
+				for i := 1; i < len(members); i++ {
+					cl.addColocation(c.ID, members[i], members[i-1], setScore, s.Role, s.Role, c.NodeAttribute, c.Influence)
+				}
 			}
 		}
 		if prevSet != nil {
