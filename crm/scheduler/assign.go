@@ -496,7 +496,12 @@ func (cl *Cluster) assignBest(r *Resource, prefer *Node) {
 	nodes := cl.sortedNodes(r)
 	var chosen *Node
 	if prefer != nil && len(nodes) > 0 {
-		if s, ok := r.allowed[prefer.Name]; ok && s >= 0 && available(prefer, s, true) {
+		best := nodes[0]
+		bestScore := r.allowed[best.Name]
+		if !available(best, 0, false) {
+			bestScore = -cib.Infinity
+		}
+		if s, ok := r.allowed[prefer.Name]; ok && s >= bestScore && s >= 0 && available(prefer, s, true) {
 			chosen = prefer
 		}
 	}
