@@ -155,7 +155,7 @@ func (cl *Cluster) determineOnline(n *Node, ns *cib.NodeState) {
 			online = crmdOnline
 		case !hasInCCM:
 			cl.fence(n, "peer has not been seen by the cluster")
-		case join == "nack":
+		case join == "nack" || join == "banned":
 			cl.fence(n, "peer failed Pacemaker membership criteria")
 		case !doTerminate && exp == "down":
 			if inCluster || crmdOnline {

@@ -33,3 +33,121 @@ case("balance-fewest-assigned", resources=[prim("R%d" % i) for i in range(1, 7)]
      status=probed(["R%d" % i for i in range(1, 7)], N3))
 case("node-name-tiebreak", nodes=["node2", "node10", "node9"], resources=[prim("A")],
      status=probed(["A"], ["node2", "node10", "node9"]))
+
+# --- rules
+def rule_loc(cid, rsc, score, exprs, bool_op="and", score_attr=None):
+    sc = 'score-attribute="%s"' % score_attr if score_attr else 'score="%s"' % score
+    return '<rsc_location id="%s" rsc="%s"><rule id="%s-rule" %s boolean-op="%s">%s</rule></rsc_location>' % (
+        cid, rsc, cid, sc, bool_op, "".join(exprs))
+
+
+def expr(eid, attr, opn, value=None, typ=None):
+    v = ' value="%s"' % value if value is not None else ""
+    t = ' type="%s"' % typ if typ else ""
+    return '<expression id="%s" attribute="%s" operation="%s"%s%s/>' % (eid, attr, opn, v, t)
+
+
+case("rule-uname", resources=[prim("A"), prim("B")],
+     constraints=[rule_loc("l-A", "A", 200, [expr("e1", "#uname", "eq", "node3")]),
+                  rule_loc("l-B", "B", "-INFINITY", [expr("e2", "#uname", "ne", "node2")])],
+     status=probed(["A", "B"], N3))
+case("rule-node-attr", resources=[prim("A"), prim("B"), prim("C")],
+     node_attrs={"node1": {"rack": "r1", "weight": "30"}, "node2": {"rack": "r2", "weight": "70"},
+                 "node3": {"rack": "r2", "weight": "-20"}},
+     constraints=[rule_loc("l-A", "A", 100, [expr("e1", "rack", "eq", "r1")]),
+                  rule_loc("l-B", "B", None, [expr("e2", "weight", "defined")], score_attr="weight"),
+                  rule_loc("l-C", "C", "-INFINITY", [expr("e3", "weight", "lt", "50", "integer")])],
+     status=probed(["A", "B", "C"], N3))
+case("rule-date-active", resources=[prim("A")],
+     constraints=[rule_loc("l-A", "A", 500, ['<date_expression id="d1" operation="in_range" start="2025-06-01" end="2025-07-01"/>']),
+                  loc("l-A2", "A", "node2", 100)],
+     status=probed(["A"], N3))
+# the rule is only valid on node3 and only until 2025-06-01, so it no longer applies
+case("rule-date-expired", resources=[prim("A")],
+     constraints=[rule_loc("l-A", "A", 500, ['<date_expression id="d1" operation="lt" end="2025-06-01"/>',
+                                             expr("e1", "#uname", "eq", "node3")]),
+                  loc("l-A2", "A", "node2", 100)],
+     status=probed(["A"], N3))
+
+# --- colocation
+case("colo-mandatory", resources=[prim("A"), prim("B")],
+     constraints=[colo("c1", "B", "A", "INFINITY"), loc("l1", "A", "node2", 100), loc("l2", "B", "node3", 500)],
+     status=probed(["A", "B"], N3))
+case("colo-optional", resources=[prim("A"), prim("B")],
+     constraints=[colo("c1", "B", "A", 200), loc("l1", "A", "node1", 50), loc("l2", "B", "node3", 100)],
+     status=probed(["A", "B"], N3))
+case("colo-negative", resources=[prim("A"), prim("B")],
+     constraints=[colo("c1", "B", "A", "-INFINITY"), loc("l1", "A", "node1", 100), loc("l2", "B", "node1", 1000),
+                  loc("l3", "B", "node3", -10)],
+     status=probed(["A", "B"], N3))
+case("colo-negative-no-room", nodes=["node1", "node2"], resources=[prim("A"), prim("B"), prim("C")],
+     constraints=[colo("c1", "B", "A", "-INFINITY"), colo("c2", "C", "A", "-INFINITY"), colo("c3", "C", "B", "-INFINITY")],
+     status=probed(["A", "B", "C"], ["node1", "node2"]))
+case("colo-chain-pull", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=[colo("c1", "B", "A", "INFINITY"), colo("c2", "C", "B", "INFINITY"),
+                  loc("l1", "C", "node3", 300), loc("l2", "A", "node1", 100)],
+     status=probed(["A", "B", "C"], N3))
+case("colo-primary-banned", resources=[prim("A"), prim("B")],
+     constraints=[colo("c1", "B", "A", "INFINITY"), loc("l1", "A", "node1", "-INFINITY"),
+                  loc("l2", "A", "node2", "-INFINITY"), loc("l3", "A", "node3", "-INFINITY")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+case("colo-primary-moves", resources=[prim("A"), prim("B")],
+     constraints=[colo("c1", "B", "A", "INFINITY"), loc("l1", "A", "node1", "-INFINITY"), loc("l2", "B", "node3", 10)],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+case("colo-node-attribute", resources=[prim("A"), prim("B")],
+     node_attrs={"node1": {"site": "east"}, "node2": {"site": "east"}, "node3": {"site": "west"}},
+     constraints=[colo("c1", "B", "A", "INFINITY", ' node-attribute="site"'), loc("l1", "A", "node1", 100),
+                  loc("l2", "B", "node1", "-INFINITY"), loc("l3", "B", "node3", 500)],
+     status=probed(["A", "B"], N3))
+case("priority-wins", nodes=["node1"], resources=[prim("A"), prim("B", {"priority": "10"})],
+     constraints=[colo("c1", "A", "B", "-INFINITY")],
+     status=probed(["A", "B"], ["node1"]))
+
+# --- ordering
+case("order-unrunnable-first", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=[order("o1", "A", "B"), order("o2", "B", "C"),
+                  loc("l1", "A", "node1", "-INFINITY"), loc("l2", "A", "node2", "-INFINITY"),
+                  loc("l3", "A", "node3", "-INFINITY")],
+     status=probed(["A", "B", "C"], N3))
+case("order-chain-stop", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=[order("o1", "A", "B"), order("o2", "B", "C")],
+     status=merge(probed(["A", "B", "C"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("B", "running"), ("C", "running")]}))
+case("order-optional", resources=[prim("A"), prim("B")],
+     constraints=[order("o1", "A", "B", ' kind="Optional"')],
+     status=merge(probed(["A", "B"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("B", "running")]}))
+case("order-asymmetric", resources=[prim("A", {"target-role": "Stopped"}), prim("B"), prim("C", {"target-role": "Stopped"}), prim("D")],
+     constraints=[order("o1", "A", "B", ' symmetrical="false"'), order("o2", "C", "D")],
+     status=merge(probed(["A", "B", "C", "D"], ["node2", "node3"]),
+                  {"node1": [("A", "running"), ("B", "running"), ("C", "running"), ("D", "running")]}))
+case("order-asymmetric-start", resources=[prim("A"), prim("B")],
+     constraints=[order("o1", "A", "B", ' symmetrical="false"')],
+     status=merge(probed(["A", "B"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("B", "running")]}))
+
+
+def rset(sid, rids, extra=""):
+    return '<resource_set id="%s"%s>%s</resource_set>' % (sid, extra, "".join('<resource_ref id="%s"/>' % r for r in rids))
+
+
+case("order-set-sequential", resources=[prim("A"), prim("B"), prim("C"), prim("D")],
+     constraints=['<rsc_order id="o1">%s</rsc_order>' % rset("s1", ["A", "B", "C"]),
+                  loc("l1", "B", "node1", "-INFINITY"), loc("l2", "B", "node2", "-INFINITY"),
+                  loc("l3", "B", "node3", "-INFINITY")],
+     status=probed(["A", "B", "C", "D"], N3))
+case("order-set-require-any", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=['<rsc_order id="o1">%s%s</rsc_order>' % (
+         rset("s1", ["A", "B"], ' sequential="false" require-all="false"'), rset("s2", ["C"])),
+                  loc("l1", "A", "node1", "-INFINITY"), loc("l2", "A", "node2", "-INFINITY"),
+                  loc("l3", "A", "node3", "-INFINITY")],
+     status=probed(["A", "B", "C"], N3))
+case("order-set-require-any-none", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=['<rsc_order id="o1">%s%s</rsc_order>' % (
+         rset("s1", ["A", "B"], ' sequential="false" require-all="false"'), rset("s2", ["C"]))] +
+     [loc("l%s%d" % (r, i), r, "node%d" % i, "-INFINITY") for r in "AB" for i in (1, 2, 3)],
+     status=probed(["A", "B", "C"], N3))
+case("colo-set", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=['<rsc_colocation id="c1" score="INFINITY">%s</rsc_colocation>' % rset("s1", ["A", "B", "C"]),
+                  loc("l1", "A", "node3", 100)],
+     status=probed(["A", "B", "C"], N3))
