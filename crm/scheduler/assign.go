@@ -151,6 +151,9 @@ func (cl *Cluster) expandGroups(r *Resource) {
 	r.thisWith = nil
 	// "R with group": the group's first member carries R's influence.
 	first.withThis = append(first.withThis, r.withThis...)
+	if r.Meta["collocated"] != "" && !isTrue(r.Meta["collocated"]) {
+		return
+	}
 	for i := 1; i < len(r.Children); i++ {
 		cl.addColocation("group:internal_colocation", r.Children[i], r.Children[i-1], cib.Infinity, "", "", "", "")
 	}

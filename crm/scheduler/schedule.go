@@ -120,12 +120,17 @@ func (cl *Cluster) internalOrderings() {
 					}
 				}
 			} else {
+				ordered := r.Meta["ordered"] == "" || isTrue(r.Meta["ordered"])
 				stoppedFlags := 0
-				if i == 0 {
+				if i == 0 && ordered {
 					stoppedFlags = ordImpliesThen
 				}
+				startFlags := 0
+				if !ordered {
+					startFlags = ordImpliesThen | ordRunnableLeft
+				}
 				for _, a := range cStart {
-					cl.order(start, a, 0)
+					cl.order(start, a, startFlags)
 				}
 				for _, a := range cStop {
 					cl.order(stop, a, 0)
@@ -136,7 +141,7 @@ func (cl *Cluster) internalOrderings() {
 				for _, a := range cRunning {
 					cl.order(a, running, ordRunnableLeft|ordImpliesThen)
 				}
-				if prev != nil {
+				if prev != nil && ordered {
 					for _, f := range childDone(cl, prev, "start") {
 						for _, t := range cStart {
 							cl.order(f, t, ordImpliesThen|ordRunnableLeft)
@@ -148,7 +153,7 @@ func (cl *Cluster) internalOrderings() {
 						}
 					}
 				}
-				if i == len(r.Children)-1 {
+				if i == len(r.Children)-1 && ordered {
 					for _, a := range cStop {
 						cl.order(stop, a, ordImpliesThen)
 					}
