@@ -45,6 +45,7 @@ func (cl *Cluster) applyNodeCriteria() {
 	for _, r := range cl.Resources {
 		all(r)
 	}
+	cl.applyNodeHealth()
 	// Location constraints.
 	for _, l := range cl.locations {
 		if l.role != "" && l.role != RolePromoted && l.role != RoleUnpromoted {
@@ -895,3 +896,56 @@ func (cl *Cluster) recordScores(r *Resource) {
 
 // Scores returns the allocation scores recorded while assigning.
 func (cl *Cluster) Scores() []ScoreLine { return cl.scores }
+
+// applyNodeHealth turns #health-* node attributes into location scores
+// according to node-health-strategy.
+func (cl *Cluster) applyNodeHealth() {
+	strategy := cl.Options["node-health-strategy"]
+	red, yellow, green := cib.Score(cl.Options["node-health-red"]), cib.Score(cl.Options["node-health-yellow"]), cib.Score(cl.Options["node-health-green"])
+	switch strategy {
+	case "", "none":
+		return
+	case "migrate-on-red":
+		red, yellow, green = -cib.Infinity, 0, 0
+	case "only-green":
+		red, yellow, green = -cib.Infinity, -cib.Infinity, 0
+	}
+	base := 0
+	if strategy == "progressive" {
+		base = cib.Score(cl.Options["node-health-base"])
+	}
+	for _, n := range cl.Nodes {
+		health := base
+		names := make([]string, 0)
+		for k := range n.Attrs {
+			if strings.HasPrefix(k, "#health") {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			v := n.Attrs[k]
+			var sc int
+			switch strings.ToLower(v) {
+			case "red":
+				sc = red
+			case "yellow":
+				sc = yellow
+			case "green":
+				sc = green
+			default:
+				sc = cib.Score(v)
+			}
+			health = cib.AddScores(health, sc)
+		}
+		if health == 0 {
+			continue
+		}
+		for _, r := range cl.Resources {
+			if health < 0 && isTrue(r.Meta["allow-unhealthy-nodes"]) {
+				continue
+			}
+			r.location(n.Name, health)
+		}
+	}
+}

@@ -59,7 +59,8 @@ case("rule-node-attr", resources=[prim("A"), prim("B"), prim("C")],
                   rule_loc("l-C", "C", "-INFINITY", [expr("e3", "weight", "lt", "50", "integer")])],
      status=probed(["A", "B", "C"], N3))
 case("rule-date-active", resources=[prim("A")],
-     constraints=[rule_loc("l-A", "A", 500, ['<date_expression id="d1" operation="in_range" start="2025-06-01" end="2025-07-01"/>']),
+     constraints=[rule_loc("l-A", "A", 500, ['<date_expression id="d1" operation="in_range" start="2025-06-01" end="2025-07-01"/>',
+                                             expr("e1", "#uname", "eq", "node3")]),
                   loc("l-A2", "A", "node2", 100)],
      status=probed(["A"], N3))
 # the rule is only valid on node3 and only until 2025-06-01, so it no longer applies
@@ -109,11 +110,11 @@ case("order-unrunnable-first", resources=[prim("A"), prim("B"), prim("C")],
                   loc("l1", "A", "node1", "-INFINITY"), loc("l2", "A", "node2", "-INFINITY"),
                   loc("l3", "A", "node3", "-INFINITY")],
      status=probed(["A", "B", "C"], N3))
-case("order-chain-stop", resources=[prim("A"), prim("B"), prim("C")],
+case("order-chain-stop", rsc_defaults={"resource-stickiness": "100"}, resources=[prim("A"), prim("B"), prim("C")],
      constraints=[order("o1", "A", "B"), order("o2", "B", "C")],
      status=merge(probed(["A", "B", "C"], ["node2", "node3"]),
                   {"node1": [("A", "failed-monitor"), ("B", "running"), ("C", "running")]}))
-case("order-optional", resources=[prim("A"), prim("B")],
+case("order-optional", rsc_defaults={"resource-stickiness": "100"}, resources=[prim("A"), prim("B")],
      constraints=[order("o1", "A", "B", ' kind="Optional"')],
      status=merge(probed(["A", "B"], ["node2", "node3"]),
                   {"node1": [("A", "failed-monitor"), ("B", "running")]}))
@@ -121,7 +122,7 @@ case("order-asymmetric", resources=[prim("A", {"target-role": "Stopped"}), prim(
      constraints=[order("o1", "A", "B", ' symmetrical="false"'), order("o2", "C", "D")],
      status=merge(probed(["A", "B", "C", "D"], ["node2", "node3"]),
                   {"node1": [("A", "running"), ("B", "running"), ("C", "running"), ("D", "running")]}))
-case("order-asymmetric-start", resources=[prim("A"), prim("B")],
+case("order-asymmetric-start", rsc_defaults={"resource-stickiness": "100"}, resources=[prim("A"), prim("B")],
      constraints=[order("o1", "A", "B", ' symmetrical="false"')],
      status=merge(probed(["A", "B"], ["node2", "node3"]),
                   {"node1": [("A", "failed-monitor"), ("B", "running")]}))
@@ -151,3 +152,77 @@ case("colo-set", resources=[prim("A"), prim("B"), prim("C")],
      constraints=['<rsc_colocation id="c1" score="INFINITY">%s</rsc_colocation>' % rset("s1", ["A", "B", "C"]),
                   loc("l1", "A", "node3", 100)],
      status=probed(["A", "B", "C"], N3))
+case("order-chain-nostick", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=[order("o1", "A", "B"), order("o2", "B", "C")],
+     status=merge(probed(["A", "B", "C"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("B", "running"), ("C", "running")]}))
+
+# --- groups
+G3 = ["gA", "gB", "gC"]
+case("group-start", resources=[group("G", [prim(r) for r in G3]), prim("X")],
+     constraints=[loc("l1", "G", "node2", 50)],
+     status=probed(G3 + ["X"], N3))
+case("group-member-banned", resources=[group("G", [prim(r) for r in G3])],
+     constraints=[loc("l%d" % i, "gB", "node%d" % i, "-INFINITY") for i in (1, 2, 3)],
+     status=merge(probed(G3, ["node2", "node3"]), {"node1": [(r, "running") for r in G3]}))
+case("group-member-fails", resources=[group("G", [prim(r) for r in G3], {"migration-threshold": "1"})],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(G3, ["node2", "node3"]),
+                  {"node1": [("gA", "running"), ("gB", "failed-monitor"), ("gC", "running")],
+                   ("attrs", "node1"): {"fail-count-gB#monitor_10000": "1",
+                                        "last-failure-gB#monitor_10000": str(EXEC - 600)}}))
+case("group-member-recover", resources=[group("G", [prim(r) for r in G3])],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(G3, ["node2", "node3"]),
+                  {"node1": [("gA", "running"), ("gB", "failed-monitor"), ("gC", "running")],
+                   ("attrs", "node1"): {"fail-count-gB#monitor_10000": "1",
+                                        "last-failure-gB#monitor_10000": str(EXEC - 600)}}))
+case("group-stickiness-sum", resources=[group("G", [prim(r) for r in G3])],
+     rsc_defaults={"resource-stickiness": "40"},
+     constraints=[loc("l1", "G", "node2", 100), loc("l2", "G", "node3", 130)],
+     status=merge(probed(G3, ["node2", "node3"]), {"node1": [(r, "running") for r in G3]}))
+case("group-colocation", resources=[group("G1", [prim("a1"), prim("a2")]), group("G2", [prim("b1"), prim("b2")])],
+     constraints=[colo("c1", "G2", "G1", "INFINITY"), loc("l1", "G1", "node2", 10), loc("l2", "b2", "node3", 100)],
+     status=probed(["a1", "a2", "b1", "b2"], N3))
+case("group-target-stopped", resources=[group("G", [prim(r) for r in G3], {"target-role": "Stopped"}), prim("X")],
+     constraints=[order("o1", "G", "X")],
+     status=merge(probed(G3 + ["X"], ["node2", "node3"]), {"node1": [(r, "running") for r in G3 + ["X"]]}))
+
+# --- anonymous clones
+case("clone-basic", resources=[clone("CL", prim("cA"))],
+     status=probed(["cA"], N3))
+case("clone-max", nodes=4, resources=[clone("CL", prim("cA"), {"clone-max": "2"})],
+     constraints=[loc("l1", "CL", "node3", 100)],
+     status=probed(["cA"], ["node1", "node2", "node3", "node4"]))
+case("clone-node-max", resources=[clone("CL", prim("cA"), {"clone-max": "5", "clone-node-max": "2"})],
+     constraints=[loc("l1", "CL", "node2", "-INFINITY")],
+     status=probed(["cA"], N3))
+case("clone-partial-running", resources=[clone("CL", prim("cA"))],
+     status=merge({"node2": [("cA", "running")]}, probed(["cA"], ["node1", "node3"])))
+case("clone-instance-failed", resources=[clone("CL", prim("cA"))],
+     status={"node1": [("cA", "running")], "node2": [("cA", "failed-monitor")], "node3": [("cA", "running")]})
+case("clone-node-standby", resources=[clone("CL", prim("cA"))],
+     node_attrs={"node2": {"standby": "on"}},
+     status={"node1": [("cA", "running")], "node2": [("cA", "running")], "node3": [("cA", "running")]})
+
+
+def clone_pair(interleave):
+    m = {"interleave": "true"} if interleave else {}
+    return dict(resources=[clone("CL1", prim("cA"), m), clone("CL2", prim("cB"), m)],
+                constraints=[order("o1", "CL1", "CL2"), colo("c1", "CL2", "CL1", "INFINITY")],
+                status={"node1": [("cA", "running"), ("cB", "running")],
+                        "node2": [("cA", "failed-monitor"), ("cB", "running")],
+                        "node3": [("cA", "running"), ("cB", "running")]})
+
+
+case("clone-interleave", **clone_pair(True))
+case("clone-no-interleave", **clone_pair(False))
+case("clone-colocated-primitive", resources=[clone("CL", prim("cA")), prim("P")],
+     constraints=[colo("c1", "P", "CL", "INFINITY"), loc("l1", "CL", "node1", "-INFINITY"),
+                  loc("l2", "P", "node1", 1000), loc("l3", "P", "node3", 50)],
+     status=probed(["cA", "P"], N3))
+case("clone-order-primitive", resources=[clone("CL", prim("cA")), prim("P")],
+     constraints=[order("o1", "CL", "P")],
+     status=probed(["cA", "P"], N3))
+case("clone-group", resources=[clone("CLG", group("G", [prim("m1"), prim("m2")]), {"clone-max": "2"})],
+     status=probed(["m1", "m2"], N3))
