@@ -129,13 +129,17 @@ func (cl *Cluster) unpackLocation(c *cib.Location) error {
 	}
 	var re *regexp.Regexp
 	if c.RscPattern != "" {
+		pattern, invert := c.RscPattern, false
+		if strings.HasPrefix(pattern, "!") {
+			pattern, invert = pattern[1:], true
+		}
 		var err error
-		re, err = regexp.Compile(c.RscPattern)
+		re, err = regexp.Compile(pattern)
 		if err != nil {
 			return fmt.Errorf("rsc_location %q: rsc-pattern: %w", c.ID, err)
 		}
 		for _, r := range cl.Resources {
-			if re.MatchString(r.ID) {
+			if re.MatchString(r.ID) != invert {
 				targets = append(targets, r)
 			}
 		}
@@ -154,7 +158,8 @@ func (cl *Cluster) unpackLocation(c *cib.Location) error {
 				loc.role = role
 			}
 			for _, n := range cl.Nodes {
-				ctx := &cib.RuleContext{Now: cl.Now, Index: cl.Index, NodeAttrs: n.Attrs}
+				ctx := &cib.RuleContext{Now: cl.Now, Index: cl.Index, NodeAttrs: n.Attrs, Params: cl.paramsOn(r, n), Meta: r.Meta,
+					RscClass: r.Class, RscProv: r.Provider, RscType: r.Type}
 				if !cib.EvalRule(&cib.Rule{Exprs: rule.Exprs, BooleanOp: rule.BooleanOp}, ctx) {
 					continue
 				}
@@ -442,4 +447,23 @@ func sortColocations(list []*colocation, primary bool) {
 		}
 		return strings.Compare(a.ID, b.ID) < 0
 	})
+}
+
+// paramsOn evaluates a primitive's instance attributes for a node (their
+// rules may test node attributes).
+func (cl *Cluster) paramsOn(r *Resource, n *Node) map[string]string {
+	if r.Def == nil || r.Kind != cib.KindPrimitive {
+		return r.Params
+	}
+	hasRules := false
+	for _, s := range r.Def.Instance {
+		if len(s.Rules) > 0 {
+			hasRules = true
+		}
+	}
+	if !hasRules {
+		return r.Params
+	}
+	ctx := &cib.RuleContext{Now: cl.Now, Index: cl.Index, NodeAttrs: n.Attrs, RscClass: r.Class, RscProv: r.Provider, RscType: r.Type}
+	return cib.UnpackNVSets(r.Def.Instance, ctx, "", nil)
 }

@@ -226,3 +226,105 @@ case("clone-order-primitive", resources=[clone("CL", prim("cA")), prim("P")],
      status=probed(["cA", "P"], N3))
 case("clone-group", resources=[clone("CLG", group("G", [prim("m1"), prim("m2")]), {"clone-max": "2"})],
      status=probed(["m1", "m2"], N3))
+
+# --- failures
+def failattrs(rid, count, when, op="monitor_10000"):
+    return {"fail-count-%s#%s" % (rid, op): str(count), "last-failure-%s#%s" % (rid, op): str(when)}
+
+
+case("migration-threshold", resources=[prim("A", {"migration-threshold": "3"}), prim("B", {"migration-threshold": "3"})],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["A", "B"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor", {"last": EXEC - 300}), ("B", "failed-monitor", {"last": EXEC - 300})],
+                   ("attrs", "node1"): dict(failattrs("A", 3, EXEC - 300), **failattrs("B", 2, EXEC - 300))}))
+case("failed-start-fatal", resources=[prim("A")],
+     constraints=[loc("l1", "A", "node1", 100)],
+     status=merge(probed(["A"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-start", {"last": EXEC - 120})],
+                   ("attrs", "node1"): failattrs("A", "INFINITY", EXEC - 120, "start_0")}))
+case("failure-timeout-expired", resources=[prim("A", {"migration-threshold": "1", "failure-timeout": "10min"}),
+                                           prim("B", {"migration-threshold": "1", "failure-timeout": "10min"})],
+     constraints=[loc("l1", "A", "node1", 100), loc("l2", "B", "node1", 100)],
+     status=merge(probed(["A", "B"], ["node2", "node3"]),
+                  {"node1": [("A", "stopped"), ("B", "stopped")],
+                   ("attrs", "node1"): dict(failattrs("A", 1, EXEC - 3600), **failattrs("B", 1, EXEC - 120))}))
+case("failcount-two-nodes", resources=[prim("A", {"migration-threshold": "2"})],
+     constraints=[loc("l1", "A", "node1", 100), loc("l2", "A", "node2", 50)],
+     status=merge(probed(["A"], ["node1", "node2", "node3"]),
+                  {("attrs", "node1"): failattrs("A", 2, EXEC - 60),
+                   ("attrs", "node2"): failattrs("A", 1, EXEC - 60)}))
+case("clone-failcount-ban", resources=[clone("CL", prim("cA", {"migration-threshold": "1"}))],
+     status=merge({"node1": [("cA", "running")], "node2": [("cA", "failed-monitor")], "node3": [("cA", "running")],
+                   ("attrs", "node2"): failattrs("cA", 1, EXEC - 60)}))
+
+# --- node states
+case("standby-node", resources=[prim("A"), prim("B")],
+     node_attrs={"node1": {"standby": "on"}},
+     constraints=[loc("l1", "B", "node1", 100)],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+case("standby-transient", resources=[prim("A")],
+     rsc_defaults={"resource-stickiness": "1000"},
+     status=merge(probed(["A"], ["node1", "node3"]), {"node2": [("A", "running")],
+                                                     ("attrs", "node2"): {"standby": "true"}}))
+case("node-offline-clean", resources=[prim("A"), prim("B")],
+     node_modes={"node3": "offline"},
+     constraints=[loc("l1", "A", "node3", 100)],
+     status=merge(probed(["A", "B"], ["node1", "node2"]), {"node3": [("A", "running")]}))
+FENCE = {"stonith-enabled": "true"}
+case("fence-unclean", resources=[stonith(), prim("A"), prim("B")],
+     props=FENCE, node_modes={"node3": "unclean"},
+     status=merge(probed(["A", "B"], ["node2"]),
+                  {"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"}),
+                             ("A", "stopped"), ("B", "running")],
+                   "node3": [("A", "running")]}))
+case("fence-failed-stop", resources=[stonith(), prim("A", {"target-role": "Stopped"})],
+     props=FENCE,
+     status=merge(probed(["A"], ["node1", "node3"]),
+                  {"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"})],
+                   "node2": [("A", "failed-stop")],
+                   ("attrs", "node2"): failattrs("A", "INFINITY", EXEC - 60, "stop_0")}))
+case("fence-no-device", resources=[prim("A"), prim("B")],
+     props=FENCE, node_modes={"node3": "unclean"},
+     status=merge(probed(["A", "B"], ["node1", "node2"]), {"node3": [("A", "running")]}))
+case("fence-disabled-unclean", resources=[prim("A")],
+     node_modes={"node3": "unclean"},
+     status=merge(probed(["A"], ["node1", "node2"]), {"node3": [("A", "running")]}))
+
+# --- quorum
+def quorum_case(policy):
+    return dict(resources=[prim("A"), prim("B"), prim("C")], quorum=False,
+                props={"no-quorum-policy": policy},
+                node_modes={"node3": "offline"},
+                constraints=[loc("l1", "C", "node1", "-INFINITY")],
+                status=merge(probed(["A", "B", "C"], ["node2"]),
+                             {"node1": [("A", "running"), ("B", "stopped"), ("C", "running")]}))
+
+
+case("noquorum-stop", **quorum_case("stop"))
+case("noquorum-freeze", **quorum_case("freeze"))
+case("noquorum-ignore", **quorum_case("ignore"))
+
+# --- target-role and management
+case("target-role-stopped", resources=[prim("A", {"target-role": "Stopped"}), prim("B", {"target-role": "Stopped"}), prim("C")],
+     constraints=[colo("c1", "C", "A", "INFINITY")],
+     status=merge(probed(["A", "B", "C"], ["node2", "node3"]), {"node1": [("A", "running"), ("C", "running")]}))
+case("target-role-clone-stopped", resources=[clone("CL", prim("cA"), {"target-role": "Stopped"}), prim("P")],
+     constraints=[order("o1", "CL", "P")],
+     status={"node1": [("cA", "running"), ("P", "running")], "node2": [("cA", "running"), ("P", "stopped")],
+             "node3": [("cA", "stopped"), ("P", "stopped")]})
+case("unmanaged-failed", resources=[prim("A", {"is-managed": "false"}), prim("B")],
+     constraints=[loc("l1", "A", "node1", "-INFINITY"), order("o1", "A", "B")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("B", "running")]}))
+case("maintenance-mode", resources=[prim("A"), prim("B")],
+     props={"maintenance-mode": "true"},
+     constraints=[loc("l1", "A", "node1", "-INFINITY")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running")]}))
+case("stop-all-resources", resources=[prim("A"), prim("B")],
+     props={"stop-all-resources": "true"},
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running")]}))
+case("multiple-active", resources=[prim("A")],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["A"], ["node3"]), {"node1": [("A", "running")], "node2": [("A", "running")]}))
+case("definition-change", resources=[prim("A", params={"fake": "1"}), prim("B")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
