@@ -309,6 +309,9 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 			needStop = true
 		}
 	}
+	if current != nil && r.forceStopOn[current.Name] {
+		needStop = true
+	}
 	// Bring down to stopped on current node(s).
 	cur := role
 	for cur != RoleStopped {

@@ -33,6 +33,13 @@ func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
 			r.Managed = false
 		}
 	}
+	for _, p := range cl.primitives {
+		if p.container != nil {
+			cl.addColocation("resource-with-container", p, p.container, cib.Infinity, "", "", "", "")
+			cl.addOrder("resource-with-container", p.container, "start", p, "start", ordImpliesThen|ordRunnableLeft)
+			cl.addOrder("resource-with-container", p, "stop", p.container, "stop", ordImpliesFirst)
+		}
+	}
 	cl.applyNodeCriteria()
 	for _, r := range cl.Resources {
 		cl.expandGroups(r)

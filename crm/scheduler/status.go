@@ -331,10 +331,13 @@ func (cl *Cluster) onFailFor(r *Resource, op *cib.LRMOp) string {
 		}
 		return "block"
 	}
+	if r.container != nil {
+		return "restart-container"
+	}
 	return "restart"
 }
 
-var onFailRank = map[string]int{"ignore": 0, "": 1, "restart": 2, "demote": 2, "stop": 3, "standby": 4, "block": 5, "fence": 6}
+var onFailRank = map[string]int{"ignore": 0, "": 1, "restart": 2, "demote": 2, "restart-container": 2, "stop": 3, "standby": 4, "block": 5, "fence": 6}
 
 func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	r := cl.findInstance(n, lr)
@@ -520,6 +523,14 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		case "stop":
 			r.Failed = true
 			r.NextRole = RoleStopped
+		case "restart-container":
+			r.Failed = true
+			if c := r.container; c != nil {
+				if c.forceStopOn == nil {
+					c.forceStopOn = map[string]bool{}
+				}
+				c.forceStopOn[n.Name] = true
+			}
 		default:
 			r.Failed = true
 		}

@@ -144,6 +144,8 @@ type Resource struct {
 	onFail       string
 	notManagedOn []string
 	stopOnly     bool
+	container    *Resource
+	forceStopOn  map[string]bool
 	hardBanned   []string
 
 	// Placement.

@@ -237,6 +237,13 @@ func (cl *Cluster) unpackResources() error {
 		cl.Resources = append(cl.Resources, r)
 	}
 	sort.SliceStable(cl.Resources, func(i, j int) bool { return cl.Resources[i].Priority > cl.Resources[j].Priority })
+	for _, p := range cl.primitives {
+		if id := p.Meta["container"]; id != "" {
+			if c := cl.byID[id]; c != nil && c != p {
+				p.container = c
+			}
+		}
+	}
 	return nil
 }
 
