@@ -115,6 +115,11 @@ func (cl *Cluster) applyNodeCriteria() {
 				p.addScore(n.Name, -cib.Infinity)
 			}
 			fc := cl.FailCount(p, n)
+			for _, f := range cl.primitives {
+				if f.container == p {
+					fc = cib.AddScores(fc, cl.FailCount(f, n))
+				}
+			}
 			if fc > 0 && p.MigrationThreshold > 0 && fc >= p.MigrationThreshold {
 				target := p
 				if clone := cloneAncestor(p); clone != nil {
