@@ -667,6 +667,12 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 			changed = true
 		}
 	}
+	if e.flags&ordImpliesThen != 0 && !f.Optional && !f.Runnable && t.Runnable && f.Rsc != nil && !f.Rsc.Managed && f.Task == "stop" {
+		// A blocked stop of an unmanaged resource blocks what must follow it.
+		if implyUnrunnable(t, f) {
+			changed = true
+		}
+	}
 	if e.flags&ordRestart != 0 && t.Rsc != nil && f.Rsc != nil {
 		restart := (!t.Optional) || (!t.Runnable && t.Rsc.Managed && f.Rsc == t.Rsc)
 		if restart {
