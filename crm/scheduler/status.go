@@ -396,6 +396,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		if op.OpStatus == execDone && rc == target {
 			success = true
 		}
+		if !success && cl.failureExpired(r, n, op) {
+			continue
+		}
 		if isProbe && rc == rcNotInstalled && op.OpStatus != execTimeout {
 			// Not installed on this node: treat as stopped, never run here.
 			role = RoleStopped

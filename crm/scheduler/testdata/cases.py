@@ -328,3 +328,53 @@ case("multiple-active", resources=[prim("A")],
      status=merge(probed(["A"], ["node3"]), {"node1": [("A", "running")], "node2": [("A", "running")]}))
 case("definition-change", resources=[prim("A", params={"fake": "1"}), prim("B")],
      status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+
+# --- more
+def influence_case(extra):
+    return dict(resources=[prim("A", {"resource-stickiness": "100"}), prim("B")],
+                constraints=[colo("c1", "B", "A", "INFINITY", extra), loc("l1", "B", "node2", 500)],
+                status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "stopped")]}))
+
+
+case("colo-influence-default", **influence_case(""))
+case("colo-influence-false", **influence_case(' influence="false"'))
+case("colo-critical-false", resources=[prim("A", {"resource-stickiness": "100"}), prim("B", {"critical": "false"})],
+     constraints=[colo("c1", "B", "A", "INFINITY"), loc("l1", "B", "node2", 500)],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "stopped")]}))
+case("node-shutdown", resources=[prim("A"), prim("B")],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["A", "B"], ["node1", "node3"]),
+                  {"node2": [("A", "running"), ("B", "running")], ("attrs", "node2"): {"shutdown": str(EXEC - 10)}}))
+case("noquorum-unclean", resources=[stonith(), prim("A"), prim("B")],
+     props=dict(FENCE, **{"no-quorum-policy": "stop"}), quorum=False,
+     node_modes={"node2": "unclean", "node3": "unclean"},
+     status={"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"}),
+                       ("A", "stopped"), ("B", "running")],
+             "node3": [("A", "running")]})
+case("noquorum-ignore-fence", resources=[stonith(), prim("A"), prim("B")],
+     props=dict(FENCE, **{"no-quorum-policy": "ignore"}), quorum=False,
+     node_modes={"node2": "unclean", "node3": "unclean"},
+     status={"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"}),
+                       ("A", "stopped"), ("B", "running")],
+             "node3": [("A", "running")]})
+case("group-anticolocation", resources=[group("G1", [prim("a1"), prim("a2")]), group("G2", [prim("b1"), prim("b2")])],
+     rsc_defaults={"resource-stickiness": "10"},
+     constraints=[colo("c1", "G2", "G1", "-INFINITY"), loc("l1", "G2", "node1", 100)],
+     status=merge(probed(["a1", "a2", "b1", "b2"], ["node2", "node3"]),
+                  {"node1": [("a1", "running"), ("a2", "running"), ("b1", "stopped"), ("b2", "stopped")]}))
+case("unmanaged-running-banned", resources=[prim("A", {"is-managed": "false"}), prim("B")],
+     constraints=[loc("l1", "A", "node1", "-INFINITY"), colo("c1", "B", "A", "INFINITY")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "stopped")]}))
+case("unmanaged-failed-nomove", resources=[prim("A", {"is-managed": "false"})],
+     constraints=[loc("l1", "A", "node1", "-INFINITY")],
+     status=merge(probed(["A"], ["node2", "node3"]), {"node1": [("A", "failed-start")]}))
+case("order-clone-then-group", resources=[clone("CL", prim("cA"), {"interleave": "true"}), group("G", [prim("g1"), prim("g2")])],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "CL", "G"), colo("c1", "G", "CL", "INFINITY")],
+     status={"node1": [("cA", "failed-monitor"), ("g1", "running"), ("g2", "running")],
+             "node2": [("cA", "running"), ("g1", "stopped"), ("g2", "stopped")],
+             "node3": [("cA", "running"), ("g1", "stopped"), ("g2", "stopped")]})
+case("order-then-stopped", resources=[prim("A"), prim("B", {"target-role": "Stopped"})],
+     constraints=[order("o1", "A", "B")],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "failed-monitor"), ("B", "running")]}))
