@@ -280,15 +280,18 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 	if r.NextRole == RoleStarted && r.Parent != nil && r.Top().Promotable {
 		r.NextRole = RoleUnpromoted
 	}
-	current := r.CurrentNode()
-	if len(r.RunningOn) > 0 {
-		current = r.RunningOn[0]
-	}
+	current := r.activeNode()
 	needStop, needPromote, moving := false, false, false
 	if current != nil && r.Assigned != nil && current != r.Assigned && roleRank(r.NextRole) >= roleRank(RoleStarted) {
 		moving, needStop = true, true
 	}
-	if len(r.RunningOn) > 1 && r.MultipleActive != "block" {
+	clean := 0
+	for _, n := range r.RunningOn {
+		if n.Online && !n.Unclean {
+			clean++
+		}
+	}
+	if clean > 1 && r.MultipleActive != "block" {
 		needStop = true
 	}
 	role := r.Role

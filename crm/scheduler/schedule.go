@@ -733,10 +733,7 @@ func (cl *Cluster) summary() []string {
 }
 
 func (cl *Cluster) rscSummary(r *Resource) []string {
-	var current *Node
-	if len(r.RunningOn) > 0 {
-		current = r.RunningOn[0]
-	}
+	current := r.activeNode()
 	next := r.Assigned
 	if !r.Managed || (current == nil && next == nil) {
 		return nil

@@ -199,6 +199,20 @@ func (r *Resource) Active() bool {
 	return false
 }
 
+// activeNode returns the node a primitive is considered active on: the first
+// clean, online node it runs on, else the first node.
+func (r *Resource) activeNode() *Node {
+	for _, n := range r.RunningOn {
+		if n.Online && !n.Unclean {
+			return n
+		}
+	}
+	if len(r.RunningOn) > 0 {
+		return r.RunningOn[0]
+	}
+	return nil
+}
+
 // CurrentNode returns the node a primitive runs on if exactly one.
 func (r *Resource) CurrentNode() *Node {
 	if len(r.RunningOn) == 1 {

@@ -378,3 +378,14 @@ case("order-then-stopped", resources=[prim("A"), prim("B", {"target-role": "Stop
      constraints=[order("o1", "A", "B")],
      rsc_defaults={"resource-stickiness": "100"},
      status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "failed-monitor"), ("B", "running")]}))
+case("order-prim-then-group", resources=[prim("A"), group("G", [prim("g1"), prim("g2")])],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "A", "G")],
+     status=merge(probed(["A", "g1", "g2"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("g1", "running"), ("g2", "running")]}))
+case("order-clone-then-prim", resources=[clone("CL", prim("cA")), prim("P"), prim("Q")],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "CL", "P"), order("o2", "CL", "Q")],
+     status={"node1": [("cA", "failed-monitor"), ("P", "running"), ("Q", "stopped")],
+             "node2": [("cA", "running"), ("P", "stopped"), ("Q", "running")],
+             "node3": [("cA", "running"), ("P", "stopped"), ("Q", "stopped")]})
