@@ -39,6 +39,7 @@ const (
 	ordOneOrMore
 	ordAsymmetric
 	ordRestart
+	ordThenCancelsFirst
 )
 
 // relaxedOrder is an ordering through a "one-or-more" pseudo action: the

@@ -50,8 +50,13 @@ func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
 	for _, r := range cl.Resources {
 		cl.assign(r, nil)
 	}
+	cl.Sanitized = true
+	cl.checkDefinitions()
 	for _, r := range cl.Resources {
 		cl.createActions(r)
+	}
+	for _, p := range cl.primitives {
+		cl.definitionActions(p)
 	}
 	cl.createProbes()
 	cl.internalOrderings()
@@ -638,6 +643,14 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 	e := &edge{first: f, then: t, flags: flags}
 	changed := false
+	if flags&ordThenCancelsFirst != 0 && !f.Optional && t.Rsc != nil && t.Task == "reload-agent" {
+		// A required stop makes the reload pointless.
+		if !t.Optional {
+			t.Optional = true
+			t.Rsc.reload = false
+			changed = true
+		}
+	}
 	if flags&ordAsymmetric != 0 && t.Rsc != nil && !f.Runnable && t.Runnable {
 		r := t.Rsc
 		irrelevant := false
@@ -765,6 +778,8 @@ func (cl *Cluster) rscSummary(r *Resource) []string {
 			return nil
 		}
 		switch {
+		case r.reload && (start == nil || start.Optional):
+			return []string{item("Reload", current, next, start, nil)}
 		case start == nil || start.Optional:
 			if demote != nil && promote != nil && !demote.Optional && !promote.Optional {
 				return []string{item("Re-promote", current, next, promote, demote)}

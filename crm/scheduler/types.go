@@ -129,24 +129,29 @@ type Resource struct {
 	instanceNum     int
 
 	// Current state (from the status section).
-	RunningOn    []*Node
-	Role         string
-	Failed       bool
-	Orphan       bool
-	Blocked      bool
-	PendingOp    string
-	partial      bool
-	knownOn      map[string]bool // nodes with any history (probed)
-	failNodes    map[string]bool // nodes with failed ops (for crm_mon)
-	lastFailure  map[string]*cib.LRMOp
-	opHistory    map[string][]*cib.LRMOp // per node, sorted by call-id
-	stopFailed   map[string]bool
-	onFail       string
-	notManagedOn []string
-	stopOnly     bool
-	container    *Resource
-	forceStopOn  map[string]bool
-	hardBanned   []string
+	RunningOn      []*Node
+	Role           string
+	Failed         bool
+	Orphan         bool
+	Blocked        bool
+	PendingOp      string
+	partial        bool
+	knownOn        map[string]bool // nodes with any history (probed)
+	failNodes      map[string]bool // nodes with failed ops (for crm_mon)
+	lastFailure    map[string]*cib.LRMOp
+	opHistory      map[string][]*cib.LRMOp // per node, sorted by call-id
+	stopFailed     map[string]bool
+	onFail         string
+	notManagedOn   []string
+	stopOnly       bool
+	container      *Resource
+	forceStopOn    map[string]bool
+	defChange      bool
+	reload         bool
+	reschedule     []int64
+	cancels        []cancelOp
+	clearFailcount []*Node
+	hardBanned     []string
 
 	// Placement.
 	allowed       map[string]int // node name -> score
@@ -249,6 +254,9 @@ type Cluster struct {
 	DCNode              *Node
 	HasStonithRsc       bool
 	ExecutionDate       bool
+	// Sanitized mirrors crm_simulate: a changed history entry whose secure
+	// digest still matches is unchanged (only private parameters changed).
+	Sanitized bool
 
 	rscDefaults          map[string]string
 	rscDefaultsHaveRules bool

@@ -4,6 +4,9 @@
 #   cases/NAME.summary  Transition Summary lines, without the "  * " bullet
 #   cases/NAME.scores   sorted allocation/promotion score lines, function
 #                       name prefix stripped ("RSC allocation score on NODE: S")
+#   cases/NAME.graph    transition graph from the -D dot file, only the
+#                       actions and orderings that are in the graph (bold):
+#                       "ACTION" or "FIRST -> THEN", sorted
 # Usage: ./regen.sh [NAME...]   (default: every cases/*.xml)
 set -eu
 cd "$(dirname "$0")"
@@ -24,4 +27,7 @@ for name in "$@"; do
 		sed -n 's/^  \* //p' >"cases/$name.summary"
 	crm_simulate -x "$f" -sSQ 2>/dev/null |
 		sed -n 's/^[a-z_]*: //p' | sort >"cases/$name.scores"
+	crm_simulate -x "$f" -S -D "$tmp/g.dot" >/dev/null 2>&1
+	grep 'style[ ]*=[ ]*bold' "$tmp/g.dot" |
+		sed -E 's/ \[.*$//; s/"//g' | sort >"cases/$name.graph"
 done

@@ -1,0 +1,110 @@
+package scheduler
+
+import (
+	"errors"
+
+	"github.com/gocrm/gocrm/cib"
+	"github.com/gocrm/gocrm/cib/digest"
+)
+
+// checkDefinitions compares the recorded operation digests of every active
+// resource with its current definition, as Pacemaker's check_actions does:
+// a changed definition restarts (or reloads) the resource, reschedules a
+// changed recurring monitor, cancels recurring operations that are no
+// longer configured, and clears the fail count of a changed operation.
+func (cl *Cluster) checkDefinitions() {
+	cfg := digest.Config{CIB: &cl.CIB.Config, Index: cl.Index, Now: cl.Now}
+	opts := digest.Options{Sanitized: cl.Sanitized, CIBFeatureSet: cl.CIB.GetAttr("crm_feature_set")}
+	for _, r := range cl.primitives {
+		if r.Orphan || r.Def == nil || !r.Managed {
+			continue
+		}
+		for _, n := range r.RunningOn {
+			ops := r.opHistory[n.Name]
+			start := 0
+			for i, op := range ops {
+				if (op.Operation == "start" || op.Operation == "migrate_from") && op.OpStatus == execDone {
+					start = i
+				}
+			}
+			changed := false
+			for _, op := range ops[start:] {
+				if op.OpStatus == execPending || op.OpStatus == execCancelled {
+					continue
+				}
+				if op.Interval == 0 && op.Operation != "monitor" && op.Operation != "start" && op.Operation != "promote" && op.Operation != "migrate_from" {
+					continue
+				}
+				in, err := digest.FromCIB(cfg, digest.NodeAttrs(n.Attrs), r.BaseID, op.Operation, op.Interval)
+				if errors.Is(err, digest.ErrOrphanOp) {
+					if cl.StopOrphanActions {
+						r.cancels = append(r.cancels, cancelOp{node: n, interval: op.Interval, task: op.Operation})
+					}
+					continue
+				}
+				if err != nil {
+					continue
+				}
+				act, _ := digest.Check(in, digest.RecordedFromLRMOp(op), opts)
+				switch act {
+				case digest.ForceRestart:
+					r.defChange = true
+					changed = true
+				case digest.Reload:
+					r.reload = true
+					changed = true
+				case digest.Reschedule:
+					r.reschedule = append(r.reschedule, op.Interval)
+					changed = true
+				}
+			}
+			if changed && cl.FailCount(r, n) > 0 {
+				r.clearFailcount = append(r.clearFailcount, n)
+			}
+		}
+	}
+}
+
+type cancelOp struct {
+	node     *Node
+	interval int64
+	task     string
+}
+
+// definitionActions adds the actions decided by checkDefinitions once the
+// resource's normal actions exist.
+func (cl *Cluster) definitionActions(r *Resource) {
+	if r.defChange && r.Assigned != nil {
+		st := cl.action(r, "start", r.Assigned, 0, false)
+		st.Optional = false
+		st.setReason("resource definition change", true)
+		r.reload = false
+	}
+	if r.reload && r.Assigned != nil && len(r.RunningOn) == 1 && r.RunningOn[0] == r.Assigned {
+		rl := cl.action(r, "reload-agent", r.Assigned, 0, false)
+		if st := cl.findAction(r, "stop", r.Assigned); st != nil {
+			// A required stop cancels the reload.
+			cl.order(st, rl, ordOptional|ordThenCancelsFirst)
+		}
+	} else {
+		r.reload = false
+	}
+	for _, iv := range r.reschedule {
+		if r.Assigned == nil {
+			continue
+		}
+		for _, a := range r.actionList {
+			if a.Task == "monitor" && a.Interval == iv && a.Node == r.Assigned {
+				a.Optional = false
+			}
+		}
+	}
+	for _, c := range r.cancels {
+		cl.action(r, "cancel", c.node, c.interval, false)
+	}
+	for _, n := range r.clearFailcount {
+		cl.action(r, "clear_failcount", n, 0, false)
+	}
+}
+
+var _ = cib.Infinity
