@@ -420,7 +420,10 @@ func UnpackNVSets(sets []*NVSet, ctx *RuleContext, firstID string, into map[stri
 		first bool
 	}
 	items := make([]item, 0, len(sets))
-	for _, s := range sets {
+	// Pacemaker collects sets newest-first, so among equal scores the
+	// later set wins.
+	for i := len(sets) - 1; i >= 0; i-- {
+		s := sets[i]
 		orig := s
 		if ctx != nil && ctx.Index != nil {
 			s = ctx.Index.ResolveSet(s)
@@ -457,6 +460,11 @@ func UnpackNVSets(sets []*NVSet, ctx *RuleContext, firstID string, into map[stri
 				}
 			}
 			if name == "" {
+				continue
+			}
+			if value == "#default" {
+				// "#default" removes a value set so far.
+				delete(into, name)
 				continue
 			}
 			if _, seen := into[name]; !seen {

@@ -363,7 +363,9 @@ func TestUnpackNVSetsPrecedence(t *testing.T) {
 		{Kind: "meta_attributes", ID: "neg", Score: "-5", Pairs: pairs("d", "neg", "e", "neg")},
 	}
 	got := UnpackNVSets(sets, ctx, "", nil)
-	want := map[string]string{"a": "high", "b": "low", "c": "tie", "d": "inf", "e": "neg"}
+	// Equal scores: the later set wins (Pacemaker 2.1.5 collects sets
+	// newest-first; confirmed with crm_simulate).
+	want := map[string]string{"a": "high", "b": "tie", "c": "tie", "d": "inf", "e": "neg"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
@@ -374,7 +376,7 @@ func TestUnpackNVSetsPrecedence(t *testing.T) {
 	}
 	// Values already in the map win over every set (first value wins).
 	got = UnpackNVSets(sets, ctx, "", map[string]string{"a": "preset"})
-	if got["a"] != "preset" || got["b"] != "low" {
+	if got["a"] != "preset" || got["b"] != "tie" {
 		t.Errorf("preset map: got %v", got)
 	}
 	// Within one set, the first pair for a name wins too.
@@ -383,9 +385,14 @@ func TestUnpackNVSetsPrecedence(t *testing.T) {
 		t.Errorf("duplicate pair in one set: got %v", got)
 	}
 	// An empty value is still a value.
-	got = UnpackNVSets([]*NVSet{{Kind: "meta_attributes", ID: "e", Pairs: pairs("x", "")}, {Kind: "meta_attributes", ID: "f", Pairs: pairs("x", "later")}}, ctx, "", nil)
+	got = UnpackNVSets([]*NVSet{{Kind: "meta_attributes", ID: "e", Pairs: pairs("x", "")}, {Kind: "meta_attributes", ID: "f", Score: "-1", Pairs: pairs("x", "later")}}, ctx, "", nil)
 	if v, ok := got["x"]; !ok || v != "" {
 		t.Errorf("empty value: got %q, %v", v, ok)
+	}
+	// "#default" removes a value set by a higher-precedence set.
+	got = UnpackNVSets([]*NVSet{{Kind: "meta_attributes", ID: "h", Score: "5", Pairs: pairs("y", "high")}, {Kind: "meta_attributes", ID: "l", Pairs: pairs("y", "#default")}}, ctx, "", nil)
+	if _, ok := got["y"]; ok {
+		t.Errorf("#default: got %v", got)
 	}
 }
 

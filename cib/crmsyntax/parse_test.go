@@ -1,0 +1,242 @@
+package crmsyntax
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gocrm/gocrm/cib"
+)
+
+func run(t *testing.T, src string) (*Session, error) {
+	t.Helper()
+	s := NewSession(&cib.Configuration{}, nil)
+	return s, s.Exec(src)
+}
+
+func mustRun(t *testing.T, src string) *Session {
+	t.Helper()
+	s, err := run(t, src)
+	if err != nil {
+		t.Fatalf("Exec: %v", err)
+	}
+	return s
+}
+
+func TestErrorsNameLineAndColumn(t *testing.T) {
+	src := "primitive a Dummy\n\n# comment\nlocation l a \\\n   rule -inf: foo bogus 3\nprimitive b Dummy\n"
+	s, err := run(t, src)
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %T is not *Error", err)
+	}
+	if e.Line != 5 || e.Col != 19 {
+		t.Errorf("error at line %d column %d, want line 5 column 19: %v", e.Line, e.Col, e)
+	}
+	if !errors.Is(err, ErrSyntax) {
+		t.Errorf("error does not wrap ErrSyntax: %v", err)
+	}
+	if !strings.Contains(err.Error(), "line 5, column 19") {
+		t.Errorf("message does not name the position: %v", err)
+	}
+	// the statements around the bad one still applied
+	if len(s.cfg.Resources) != 2 || len(s.cfg.Constraints) != 0 {
+		t.Errorf("got %d resources, %d constraints; want 2, 0", len(s.cfg.Resources), len(s.cfg.Constraints))
+	}
+	_, err = run(t, `primitive a Dummy params x="unterminated`)
+	if !errors.As(err, &e) || e.Line != 1 || e.Col != 28 {
+		t.Errorf("unterminated quote: %v", err)
+	}
+}
+
+func TestLexerQuotingAndContinuations(t *testing.T) {
+	s := mustRun(t, "primitive p Dummy \\\n\tparams a='x y' b=\"q\\\"q\" c=plain \\\n\tmeta d=\"1 2\"\n")
+	r := s.cfg.Resources[0]
+	got := map[string]string{}
+	for _, set := range append(r.Instance, r.Meta...) {
+		for _, p := range set.Pairs {
+			got[p.Name] = p.Value
+		}
+	}
+	want := map[string]string{"a": "x y", "b": `q"q`, "c": "plain", "d": "1 2"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s=%q, want %q", k, got[k], v)
+		}
+	}
+	out := s.Show(ShowOptions{})
+	if !strings.Contains(out, `params a="x y" b="q\"q" c=plain`) {
+		t.Errorf("show quoting:\n%s", out)
+	}
+}
+
+func TestGeneratedIDs(t *testing.T) {
+	s := mustRun(t, `node n1 attributes a=1
+primitive p Dummy params x=1 params 2: y=2 meta m=1 op monitor interval=10s op start timeout=20s op monitor interval=10s role=Slave OCF_CHECK_LEVEL=10
+location l p rule 50: #uname eq n1 or #uname eq n2 rule -inf: date spec hours=1-5
+colocation c inf: p ( a b )
+fencing_topology n1: s1 s2
+property no-quorum-policy=stop
+`)
+	el := s.ConfigElement()
+	ids := map[string]bool{}
+	collectIDs(el, ids)
+	for _, id := range []string{
+		"n1-instance_attributes", "n1-instance_attributes-a",
+		"p-instance_attributes", "p-instance_attributes-x", "p-instance_attributes-0", "p-instance_attributes-0-y",
+		"p-meta_attributes-m", "p-monitor-10s", "p-start-0", "p-monitor-10s-0",
+		"p-monitor-10s-0-instance_attributes-OCF_CHECK_LEVEL",
+		"l-rule", "l-rule-expression", "l-rule-expression-0", "l-rule-0", "l-rule-0-expression", "l-rule-0-expression-date_spec",
+		"c-0", "c-1", "fencing", "fencing-0", "cib-bootstrap-options-no-quorum-policy",
+	} {
+		if !ids[id] {
+			t.Errorf("id %s not generated", id)
+		}
+	}
+	if op := s.cfg.Resources[0].Ops[1]; op.Interval != "0" {
+		t.Errorf("op start without interval got interval %q, want 0", op.Interval)
+	}
+}
+
+func TestDuplicatesAndMissingObjects(t *testing.T) {
+	s, err := run(t, "primitive a Dummy\nprimitive a Dummy params x=1\ngroup g a b\n")
+	if !errors.Is(err, ErrDuplicateID) || !errors.Is(err, ErrMissingObject) {
+		t.Fatalf("want duplicate and missing-object errors, got %v", err)
+	}
+	if len(s.cfg.Resources) != 1 || s.cfg.Resources[0].ID != "g" || len(s.cfg.Resources[0].Children) != 1 {
+		t.Fatalf("group g should hold a: %+v", s.cfg.Resources)
+	}
+	if len(s.cfg.Resources[0].Children[0].Instance) != 0 {
+		t.Error("the refused second primitive changed the first")
+	}
+	if err := s.Exec("group g2 a\n"); err == nil {
+		t.Error("a resource in two groups was accepted")
+	}
+}
+
+func TestShowDialects(t *testing.T) {
+	s := mustRun(t, `primitive d ocf:linbit:drbd op monitor interval=29s role=Master
+ms ms_d d meta notify=true
+primitive w Dummy
+colocation c inf: w ms_d:Master
+location l ms_d rule $role=Slave -inf: #uname eq n2
+property stonith-enabled=true
+`)
+	classic := Show(s.cfg)
+	for _, want := range []string{"ms ms_d d \\\n\tmeta notify=true", "role=Master", "c inf: w ms_d:Master", "$role=Slave", "stonith-enabled=true"} {
+		if !strings.Contains(classic, want) {
+			t.Errorf("classic show lacks %q:\n%s", want, classic)
+		}
+	}
+	cur := ShowWith(s.cfg, ShowOptions{Dialect: Current})
+	for _, want := range []string{"clone ms_d d \\\n\tmeta notify=true promotable=true", "role=Promoted", "ms_d:Promoted", "$role=Unpromoted", "fencing-enabled=true"} {
+		if !strings.Contains(cur, want) {
+			t.Errorf("current show lacks %q:\n%s", want, cur)
+		}
+	}
+	if strings.Contains(cur, "ms ms_d") || strings.Contains(cur, "Master") {
+		t.Errorf("current dialect still uses classic words:\n%s", cur)
+	}
+	// the current dialect reads back into an equivalent configuration
+	again := mustRun(t, cur)
+	if got := ShowWith(again.cfg, ShowOptions{Dialect: Current}); got != cur {
+		t.Errorf("current dialect does not round trip:\n%s\n---\n%s", cur, got)
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	s := mustRun(t, "primitive st stonith:fence_ipmilan params password=secret passwd=x login=admin\n")
+	out := Show(s.cfg)
+	if strings.Contains(out, "secret") || !strings.Contains(out, `password="******"`) || !strings.Contains(out, `passwd="******"`) {
+		t.Errorf("secrets not masked:\n%s", out)
+	}
+	out = ShowWith(s.cfg, ShowOptions{Obscure: []string{"login"}})
+	if !strings.Contains(out, `login="******"`) || !strings.Contains(out, "password=secret") {
+		t.Errorf("custom obscure pattern:\n%s", out)
+	}
+	if out := ShowWith(s.cfg, ShowOptions{NoObscure: true}); !strings.Contains(out, "password=secret") {
+		t.Errorf("NoObscure:\n%s", out)
+	}
+}
+
+func TestDeleteShrinksSetsAndRenameUpdatesRefs(t *testing.T) {
+	s := mustRun(t, `primitive d1 Dummy
+primitive d2 Dummy
+primitive d3 Dummy
+primitive d4 Dummy
+order o1 Serialize: d1 d2 ( d3 d4 )
+colocation c1 inf: d4 ( d1 d2 d3 )
+colocation c2 inf: d1 d2 d3 d4
+clone cl d1
+location l cl 100: n1
+delete d2 d4
+rename d3 x3
+delete cl
+`)
+	out := s.Show(ShowOptions{})
+	for _, want := range []string{"order o1 Serialize: d1 x3", "colocation c1 inf: ( d1 x3 )", "colocation c2 inf: x3 d1", "location l d1 100: n1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	if err := s.Exec("delete nosuch\n"); !errors.Is(err, ErrMissingObject) {
+		t.Errorf("delete of a missing object: %v", err)
+	}
+}
+
+func TestFilterSed(t *testing.T) {
+	s := mustRun(t, "primitive p1 Dummy\nprimitive p2 Dummy\nprimitive d1 Dummy\ngroup g1 p1 p2\n")
+	if err := s.Exec(`filter "sed '/g1/s/p1/d1/'"` + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.Show(ShowOptions{}); !strings.Contains(out, "group g1 d1 p2") || !strings.Contains(out, "primitive p1 Dummy") {
+		t.Errorf("filter result:\n%s", out)
+	}
+}
+
+func TestCheckCommit(t *testing.T) {
+	s := mustRun(t, "primitive a Dummy\nprimitive b Dummy\ncolocation c inf: a b\n")
+	if err := s.CheckCommit(); err != nil {
+		t.Errorf("valid configuration refused: %v", err)
+	}
+	s = mustRun(t, "primitive a Dummy\ncolocation c inf: a missing\n")
+	if err := CheckCommit(s.cfg); !errors.Is(err, ErrCommit) || !errors.Is(err, cib.ErrDanglingRef) {
+		t.Errorf("dangling reference accepted: %v", err)
+	}
+	s, _ = run(t, "group g nothing meta target-role=Stopped\n")
+	if err := s.CheckCommit(); !errors.Is(err, ErrCommit) {
+		t.Errorf("empty group accepted: %v", err)
+	}
+}
+
+func TestApplyAndComments(t *testing.T) {
+	cfg := &cib.Configuration{}
+	if err := Apply(cfg, "node n1\nprimitive p Dummy\n"); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Nodes) != 1 || len(cfg.Resources) != 1 {
+		t.Fatalf("Apply did not change cfg: %+v", cfg)
+	}
+	s := mustRun(t, "# the web server\nprimitive web Dummy\n")
+	if out := s.Show(ShowOptions{}); out != "# the web server\nprimitive web Dummy\n" {
+		t.Errorf("comment not kept: %q", out)
+	}
+	if out := s.Show(ShowOptions{NoComments: true}); out != "primitive web Dummy\n" {
+		t.Errorf("NoComments: %q", out)
+	}
+}
+
+func TestShowFromParsedCIBUsesHeuristicOrder(t *testing.T) {
+	s := mustRun(t, "primitive p Dummy op start timeout=20s op monitor interval=10s timeout=5s role=Slave\n")
+	c, err := cib.Parse((&cib.CIB{Config: *s.cfg}).Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "primitive p Dummy \\\n\top start timeout=20s interval=0 \\\n\top monitor interval=10s role=Slave timeout=5s\n"
+	if got := Show(&c.Config); got != want {
+		t.Errorf("show of a parsed CIB:\n%q\nwant\n%q", got, want)
+	}
+}
