@@ -266,9 +266,9 @@ func (cl *Cluster) findAnonymous(clone *Resource, base string, n *Node) *Resourc
 				if m := instanceMember(inst, base); m != nil {
 					if len(m.RunningOn) > 0 {
 						skipInactive = true
-						found = nil
 					} else {
 						found = m
+						break
 					}
 				}
 			}
