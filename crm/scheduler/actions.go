@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/gocrm/gocrm/cib"
@@ -165,6 +166,10 @@ func implyRequired(a, by *Action) bool {
 func implyUnrunnable(a, by *Action) bool {
 	if !a.Runnable {
 		return false
+	}
+	if debugReasons && a.Rsc != nil && a.Rsc.ID == "PrimitiveResource1" {
+		fmt.Printf("DEBUG unrunnable %s by %s opt=%v run=%v\n", a, by, by.Optional, by.Runnable)
+		debug.PrintStack()
 	}
 	a.Runnable = false
 	if by != nil && by.Rsc != a.Rsc {
@@ -559,3 +564,5 @@ func (t *Transition) GraphActions() []*Action {
 	}
 	return out
 }
+
+var debugReasons = false

@@ -501,9 +501,8 @@ func (cl *Cluster) propagate() {
 	// the actions ordered before it (most recent ordering first); a change
 	// is pushed on depth-first.
 	cl.refreshOneOrMore()
-	// Pacemaker keeps its action list newest first.
-	for i := len(cl.Actions) - 1; i >= 0; i-- {
-		cl.updateAction(cl.Actions[i], 0)
+	for _, a := range cl.Actions {
+		cl.updateAction(a, 0)
 	}
 	// Settle anything the depth-first pass left (deep chains, children).
 	for iter := 0; iter < 1000; iter++ {
@@ -588,7 +587,12 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 		}
 		fOpt, fRun := f.Optional, f.Runnable
 		tOpt, tRun := a.Optional, a.Runnable
-		cl.updateEdge(e)
+		if cl.applyEdge(f, a, e.flags) {
+			cl.applyEdge(f, a, e.flags)
+		}
+		if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
+			cl.pushToChildren(f, a, e.flags, depth)
+		}
 		if f.Optional != fOpt || f.Runnable != fRun {
 			cl.updateAction(f, depth+1)
 		}
@@ -600,8 +604,45 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 	}
 }
 
+// pushToChildren applies an ordering whose "then" is a collective action to
+// the matching action of each child, with the same first action, and
+// follows any change depth-first.
+func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
+	for _, c := range t.Rsc.Children {
+		var ca *Action
+		if c.Kind == cib.KindPrimitive {
+			for _, x := range cl.findActions(c, t.Task) {
+				ca = x
+				break
+			}
+		} else {
+			ca = cl.findAction(c, t.Task, nil)
+		}
+		if ca == nil || (t.Rsc.Kind == cib.KindClone && !ca.Runnable) {
+			continue
+		}
+		opt, run := ca.Optional, ca.Runnable
+		if cl.applyEdge(f, ca, flags) {
+			cl.applyEdge(f, ca, flags)
+		}
+		if c.Kind != cib.KindPrimitive {
+			cl.pushToChildren(f, ca, flags, depth)
+		}
+		if ca.Optional != opt || ca.Runnable != run {
+			for _, e2 := range ca.after {
+				cl.updateAction(e2.then, depth+1)
+			}
+		}
+	}
+}
+
 func (cl *Cluster) updateEdge(e *edge) bool {
 	changed := cl.applyEdge(e.first, e.then, e.flags)
+	if changed {
+		// One rule may enable another on the same edge (a restart making
+		// the stop required, which then requires the start).
+		cl.applyEdge(e.first, e.then, e.flags)
+	}
 	// Orderings whose "then" is a collective resource also apply, with the
 	// same first action, to each child's matching action.
 	if t := e.then; t.Rsc != nil && t.Rsc.Kind != cib.KindPrimitive {
@@ -670,13 +711,13 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 			changed = true
 		}
 	}
-	if e.flags&ordRunnableLeft != 0 && t.Runnable && !f.Runnable {
-		if implyUnrunnable(t, f) {
+	if e.flags&ordImpliesThen != 0 && t.Optional && !f.Optional {
+		if implyRequired(t, f) {
 			changed = true
 		}
 	}
-	if e.flags&ordImpliesThen != 0 && t.Optional && !f.Optional {
-		if implyRequired(t, f) {
+	if e.flags&ordRunnableLeft != 0 && t.Runnable && !f.Runnable {
+		if implyUnrunnable(t, f) {
 			changed = true
 		}
 	}

@@ -2,8 +2,8 @@
 # Regenerate the expected outputs of the hand-made scheduler cases with the
 # real Pacemaker 2.1.5 crm_simulate (Debian package pacemaker-cli-utils).
 #   cases/NAME.summary  Transition Summary lines, without the "  * " bullet
-#   cases/NAME.scores   sorted allocation/promotion score lines, function
-#                       name prefix stripped ("RSC allocation score on NODE: S")
+#   cases/NAME.scores   sorted allocation/promotion score lines as printed by
+#                       crm_simulate -sSQ ("FUNC: RSC allocation score on NODE: S")
 #   cases/NAME.graph    transition graph from the -D dot file, only the
 #                       actions and orderings that are in the graph (bold):
 #                       "ACTION" or "FIRST -> THEN", sorted
@@ -26,7 +26,7 @@ for name in "$@"; do
 	sed -n '/^Transition Summary:/,/^$/p' "$tmp/out" |
 		sed -n 's/^  \* //p' >"cases/$name.summary"
 	crm_simulate -x "$f" -sSQ 2>/dev/null |
-		sed -n 's/^[a-z_]*: //p' | sort >"cases/$name.scores"
+		grep ' score on ' | sort >"cases/$name.scores"
 	crm_simulate -x "$f" -S -D "$tmp/g.dot" >/dev/null 2>&1
 	grep 'style[ ]*=[ ]*bold' "$tmp/g.dot" |
 		sed -E 's/ \[.*$//; s/"//g' | sort >"cases/$name.graph"
