@@ -120,7 +120,7 @@ func (cl *Cluster) applyNodeCriteria() {
 					fc = cib.AddScores(fc, cl.FailCount(f, n))
 				}
 			}
-			if fc > 0 && p.MigrationThreshold > 0 && fc >= p.MigrationThreshold {
+			if fc > 0 && p.MigrationThreshold > 0 && fc >= p.MigrationThreshold && !p.failureIgnored {
 				target := p
 				if clone := cloneAncestor(p); clone != nil {
 					target = clone

@@ -46,14 +46,30 @@ var knownBugs = map[string]string{
 		"( node2 ) due to required CL running'",
 }
 
-// scoreCases must match crm_simulate -s allocation scores (primitive-only
-// placement cases).
-var scoreCases = []string{
-	"location-prefer", "inf-plus-neginf", "score-sum", "stickiness-beats-location",
-	"rsc-defaults-stickiness", "symmetric-false", "node-name-tiebreak",
-	"rule-uname", "rule-node-attr", "rule-date-active", "rule-date-expired",
-	"colo-mandatory", "colo-optional", "colo-negative", "migration-threshold",
-	"standby-node",
+// knownScoreBugs lists cases whose primitive allocation scores differ from
+// crm_simulate's while the bug is open.
+var knownScoreBugs = map[string]string{
+	"fence-no-device": "no score lines for unmanaged resources: Pacemaker still runs " +
+		"pcmk__primitive_assign (and prints its scores) for resources made unmanaged because " +
+		"fencing is enabled without a device",
+	"maintenance-mode":         "no score lines for resources unmanaged by maintenance-mode (see fence-no-device)",
+	"unmanaged-failed":         "no score lines for is-managed=false resources (see fence-no-device)",
+	"unmanaged-failed-nomove":  "no score lines for is-managed=false resources (see fence-no-device)",
+	"unmanaged-running-banned": "no score lines for is-managed=false resources (see fence-no-device)",
+	"stop-all-resources": "no score lines with stop-all-resources=true: Pacemaker assigns (and " +
+		"prints 0 scores for) every resource, then stops them",
+	"group-start": "group member scores: Pacemaker prints each member's own table (gA node2: 50, " +
+		"gB/gC node2: 0); we print the merged group table on every member (gA node2: 150, " +
+		"gB 100, gC 50)",
+	"group-stickiness-sum": "as group-start: members' printed scores include the merged " +
+		"scores of later members (gA node3: 390 instead of 130)",
+	"group-colocation": "as group-start: a1 node2 printed 20 instead of 10",
+	"clone-interleave": "interleaved clone-with-clone INFINITY colocation: Pacemaker colocates " +
+		"each dependent instance with ONE primary instance (the compatible one on the " +
+		"dependent's best node), so cB:0 gets -INFINITY on node2 and node3 and cB:1 on node3; " +
+		"we leave 0 there (placement is the same)",
+	"group-anticolocation": "as group-start: a1 node1 -180 (want -80), b1 node1 200 and b2 " +
+		"node1 100 (want each member's own table)",
 }
 
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -167,25 +183,30 @@ func formatScore(s int) string {
 	return fmt.Sprint(s)
 }
 
+// TestOracleScores compares the primitive allocation scores
+// (pcmk__primitive_assign lines) of every case with crm_simulate -sSQ.
 func TestOracleScores(t *testing.T) {
-	for _, name := range scoreCases {
+	const fn = "pcmk__primitive_assign"
+	for _, name := range caseNames(t) {
 		t.Run(name, func(t *testing.T) {
+			if why, ok := knownScoreBugs[name]; ok {
+				t.Skip("known bug: " + why)
+			}
 			if why, ok := knownBugs[name]; ok {
 				t.Skip("known bug: " + why)
 			}
 			var want []string
 			for _, l := range readLines(t, filepath.Join(casesDir, name+".scores")) {
-				if strings.Contains(l, " allocation score on ") {
-					want = append(want, l)
+				if rest, ok := strings.CutPrefix(l, fn+": "); ok && strings.Contains(rest, " allocation score on ") {
+					want = append(want, rest)
 				}
 			}
 			tr := scheduleFile(t, filepath.Join(casesDir, name+".xml"))
 			var got []string
 			for _, s := range tr.Cluster.Scores() {
-				if s.Kind != "allocation" {
-					continue
+				if s.Kind == "allocation" && s.Func == fn {
+					got = append(got, fmt.Sprintf("%s allocation score on %s: %s", s.Rsc, s.Node, formatScore(s.Score)))
 				}
-				got = append(got, fmt.Sprintf("%s allocation score on %s: %s", s.Rsc, s.Node, formatScore(s.Score)))
 			}
 			missing, extra := multisetDiff(want, got)
 			if len(missing) > 0 || len(extra) > 0 {

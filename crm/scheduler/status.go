@@ -456,6 +456,7 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		r.failNodes[n.Name] = true
 		r.lastFailure[n.Name] = op
 		if of == "ignore" {
+			r.failureIgnored = true
 			// Pretend the operation succeeded with its expected result.
 			switch op.Operation {
 			case "start", "migrate_from":

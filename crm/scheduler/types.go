@@ -147,6 +147,7 @@ type Resource struct {
 	container      *Resource
 	forceStopOn    map[string]bool
 	defChange      bool
+	failureIgnored bool
 	reload         bool
 	reschedule     []int64
 	cancels        []cancelOp
