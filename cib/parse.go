@@ -639,3 +639,6 @@ func parseLRMOp(el *Element) (*LRMOp, error) {
 	op.OnNode = el.Get("on_node")
 	return op, nil
 }
+
+// ParseLRMOpElement converts an <lrm_rsc_op> element into an LRMOp.
+func ParseLRMOpElement(el *Element) (*LRMOp, error) { return parseLRMOp(el) }
