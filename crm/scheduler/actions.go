@@ -26,6 +26,8 @@ type Action struct {
 
 	before []*edge // orderings where this action is "then"
 	after  []*edge // orderings where this action is "first"
+	// adoptable marks a node-less action created before assignment.
+	adoptable bool
 	// requiredBefore > 0 marks a one-or-more pseudo action: it is runnable
 	// once that many of its inputs are runnable.
 	requiredBefore int
@@ -68,6 +70,22 @@ func (cl *Cluster) action(r *Resource, task string, n *Node, interval int64, opt
 			a.Optional = false
 		}
 		return a
+	}
+	if n != nil {
+		// An action created before assignment without a node is adopted
+		// by the first request for a node, as Pacemaker does.
+		if a, ok := r.actions[actionMapKey(task, nil, interval)]; ok && a.adoptable {
+			delete(r.actions, actionMapKey(task, nil, interval))
+			a.Node = n
+			a.adoptable = false
+			r.actions[k] = a
+			if !optional {
+				a.Optional = false
+			}
+			a.Runnable = true
+			cl.updateRunnable(a)
+			return a
+		}
 	}
 	a := &Action{ID: cl.nextActionID, Rsc: r, Task: task, Node: n, Interval: interval, Optional: optional, Runnable: true}
 	cl.nextActionID++

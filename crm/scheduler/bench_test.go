@@ -3,6 +3,8 @@ package scheduler_test
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +89,7 @@ func syntheticCIB(nodes, rscs int, seed int64) string {
 	}
 	failed := map[int]bool{}
 	for len(failed) < 2 && old > 0 {
-		if r := 1 + rng.Intn(old); where[r] != 0 {
+		if r := 1 + rng.Intn(old); where[r] != 0 && where[r] != nodes {
 			failed[r] = true
 		}
 	}
@@ -202,6 +204,34 @@ func BenchmarkParseAndSchedule(b *testing.B) {
 		}
 		if _, err := scheduler.Schedule(c, time.Time{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// syntheticCases are larger random CIBs from syntheticCIB stored under
+// testdata/cases so that the oracle tests also cover them. Run with
+// SCHED_WRITE_SYNTHETIC=1 to rewrite them (then testdata/regen.sh).
+var syntheticCases = []struct {
+	nodes, rscs int
+	seed        int64
+}{{5, 40, 1}, {8, 60, 2}, {12, 80, 3}}
+
+func TestSyntheticCasesUpToDate(t *testing.T) {
+	for _, sc := range syntheticCases {
+		path := filepath.Join(casesDir, fmt.Sprintf("synthetic-%dx%d-s%d.xml", sc.nodes, sc.rscs, sc.seed))
+		doc := syntheticCIB(sc.nodes, sc.rscs, sc.seed) + "\n"
+		if os.Getenv("SCHED_WRITE_SYNTHETIC") != "" {
+			if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		have, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with SCHED_WRITE_SYNTHETIC=1, then testdata/regen.sh)", err)
+		}
+		if string(have) != doc {
+			t.Errorf("%s is stale: run with SCHED_WRITE_SYNTHETIC=1, then testdata/regen.sh", path)
 		}
 	}
 }

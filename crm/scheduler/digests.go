@@ -55,6 +55,7 @@ func (cl *Cluster) checkDefinitions() {
 					changed = true
 				case digest.Reschedule:
 					r.reschedule = append(r.reschedule, op.Interval)
+					r.rescheduleOn = append(r.rescheduleOn, rescheduleOp{node: n, interval: op.Interval})
 					changed = true
 				}
 			}
@@ -71,13 +72,38 @@ type cancelOp struct {
 	task     string
 }
 
+// earlyDefinitionActions creates, before the resource's normal actions (so
+// with older ids, as in Pacemaker), the actions the definition check
+// decided: a node-less required start, rescheduled monitors, cancels and
+// fail-count clearing.
+func (cl *Cluster) earlyDefinitionActions(r *Resource) {
+	if r.defChange {
+		st := cl.action(r, "start", nil, 0, false)
+		st.adoptable = true
+		st.setReason("resource definition change", true)
+		r.reload = false
+	}
+	for _, rs := range r.rescheduleOn {
+		// Optional until the resource is known to stay on that node.
+		cl.action(r, "monitor", rs.node, rs.interval, true)
+	}
+	for _, c := range r.cancels {
+		cl.action(r, "cancel", c.node, c.interval, false)
+	}
+	for _, n := range r.clearFailcount {
+		cl.action(r, "clear_failcount", n, 0, false)
+	}
+}
+
 // definitionActions adds the actions decided by checkDefinitions once the
 // resource's normal actions exist.
 func (cl *Cluster) definitionActions(r *Resource) {
-	if r.defChange && r.Assigned != nil {
-		st := cl.action(r, "start", r.Assigned, 0, false)
-		st.Optional = false
-		st.setReason("resource definition change", true)
+	if r.defChange {
+		if st := cl.findAction(r, "start", nil); st != nil && st.Node == nil {
+			// The resource is not starting anywhere: drop the request.
+			st.Optional = true
+			st.Runnable = false
+		}
 		r.reload = false
 	}
 	if r.reload && r.Assigned != nil && len(r.RunningOn) == 1 && r.RunningOn[0] == r.Assigned {
@@ -99,12 +125,11 @@ func (cl *Cluster) definitionActions(r *Resource) {
 			}
 		}
 	}
-	for _, c := range r.cancels {
-		cl.action(r, "cancel", c.node, c.interval, false)
-	}
-	for _, n := range r.clearFailcount {
-		cl.action(r, "clear_failcount", n, 0, false)
-	}
+}
+
+type rescheduleOp struct {
+	node     *Node
+	interval int64
 }
 
 var _ = cib.Infinity

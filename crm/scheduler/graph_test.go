@@ -33,7 +33,18 @@ var knownGraphBugs = map[string]string{
 	"order-set-require-any": "the one-or-more:s1 pseudo action of a require-all=false set is not in " +
 		"the graph when runnable (missing B_start_0 -> one-or-more:s1 -> C_start_0), so C may " +
 		"start before B",
-	"unmanaged-failed": "see knownBugs[unmanaged-failed]",
+	"unmanaged-failed":       "see knownBugs[unmanaged-failed]",
+	"failed-stop-no-fencing": "see knownBugs[failed-stop-no-fencing]",
+	"discovery-exclusive":    "see knownBugs[discovery-exclusive]",
+	"priority-stop-lower": "missing A_stop_0 node1 -> B_start_0 node1: for a -INFINITY " +
+		"colocation Pacemaker orders the stop of the resource leaving a node before the " +
+		"start of the one it conflicts with (as group-anticolocation)",
+	"resource-discovery-never": "as start-fresh: missing A_monitor_0 node3 -> A_start_0 node2",
+	"startup-fencing-unseen": "missing stonith 'reboot' node3 -> A_start_0 node2 (as " +
+		"noquorum-ignore-fence: starts wait for every fencing action)",
+	"synthetic-5x40-s1":  "as start-fresh (cross-node probe orderings) and order-chain-stop (rsc19 restarted without its monitor)",
+	"synthetic-8x60-s2":  "as start-fresh (cross-node probe orderings before new resources' starts)",
+	"synthetic-12x80-s3": "as start-fresh (cross-node probe orderings before new resources' starts)",
 	"unmanaged-failed-nomove": "the recurring monitor A_monitor_10000 of an unmanaged resource " +
 		"with a failed start is not scheduled; Pacemaker keeps monitoring unmanaged resources",
 }

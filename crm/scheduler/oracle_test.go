@@ -40,6 +40,13 @@ var knownBugs = map[string]string{
 		"Pacemaker; we give every member 'required A start'",
 	"order-clone-then-group": "as order-prim-then-group: g2 must say 'due to required g1 " +
 		"start', we say 'due to required CL running'",
+	"failed-stop-no-fencing": "A (target-role=Stopped) has a failed stop on node2 and " +
+		"fencing is disabled, so A is blocked; 'B then A' makes B's stop wait for A's stop " +
+		"(inverse order), which is unrunnable. Pacemaker keeps an unrunnable A stop and " +
+		"propagates it: want 'Stop B ( node2 ) blocked'; we print 'Move B ( node2 -> node1 )'",
+	"discovery-exclusive": "resource-discovery=exclusive is ignored: a location with " +
+		"resource-discovery=exclusive limits C to node2 (Pacemaker gives C -INFINITY on " +
+		"node1/node3); want 'Start C ( node2 )', got 'Start C ( node1 )'",
 	"order-clone-then-prim": "non-interleaved 'CL then P', 'CL then Q': only cA:0 on node1 " +
 		"recovers; Pacemaker restarts only P (on node1) because a clone's action flags are " +
 		"summarised over the instances on the then-action's node; we also print 'Restart Q " +
@@ -56,6 +63,17 @@ var knownScoreBugs = map[string]string{
 	"unmanaged-failed":         "no score lines for is-managed=false resources (see fence-no-device)",
 	"unmanaged-failed-nomove":  "no score lines for is-managed=false resources (see fence-no-device)",
 	"unmanaged-running-banned": "no score lines for is-managed=false resources (see fence-no-device)",
+	"failed-stop-no-fencing":   "no score lines for A, blocked by its failed stop (see fence-no-device)",
+	"on-fail-block":            "no score lines for A, blocked by on-fail=block (see fence-no-device)",
+	"orphan-running": "extra score lines for the orphan Gone (-INFINITY everywhere): " +
+		"Pacemaker does not print allocation scores for orphans",
+	"priority-stop-lower": "B on offline node2: Pacemaker -INFINITY, we 0. Likely cause: B " +
+		"pulls A's preferences (A with B, -INF), recursing into C (C with A, -INF) with " +
+		"factor (-1)*(-1)=+1, and C's best score on an unavailable node counts as -INFINITY",
+	"resource-discovery-never": "resource-discovery=exclusive ignored: B must be -INFINITY " +
+		"on node1/node3 (see knownBugs[discovery-exclusive])",
+	"colo-with-group-failed": "'X with G': Pacemaker merges X's preferences into G's LAST " +
+		"member (gB node1: 50 own + 50 from X = 100, gA 150); we give gB 50",
 	"stop-all-resources": "no score lines with stop-all-resources=true: Pacemaker assigns (and " +
 		"prints 0 scores for) every resource, then stops them",
 	"group-start": "group member scores: Pacemaker prints each member's own table (gA node2: 50, " +

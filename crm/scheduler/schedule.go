@@ -52,6 +52,9 @@ func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
 	}
 	cl.Sanitized = true
 	cl.checkDefinitions()
+	for _, p := range cl.primitives {
+		cl.earlyDefinitionActions(p)
+	}
 	for _, r := range cl.Resources {
 		cl.createActions(r)
 	}

@@ -150,6 +150,7 @@ type Resource struct {
 	failureIgnored bool
 	reload         bool
 	reschedule     []int64
+	rescheduleOn   []rescheduleOp
 	cancels        []cancelOp
 	clearFailcount []*Node
 	hardBanned     []string

@@ -389,3 +389,95 @@ case("order-clone-then-prim", resources=[clone("CL", prim("cA")), prim("P"), pri
      status={"node1": [("cA", "failed-monitor"), ("P", "running"), ("Q", "stopped")],
              "node2": [("cA", "running"), ("P", "stopped"), ("Q", "running")],
              "node3": [("cA", "running"), ("P", "stopped"), ("Q", "stopped")]})
+
+# --- batch 3: more edge cases
+case("orphan-running", resources=[prim("A")],
+     status=merge(probed(["A"], N3), {"node2": [("Gone", "running")]}))
+case("fence-action-off", resources=[stonith(), prim("A")],
+     props=dict(FENCE, **{"stonith-action": "off"}), node_modes={"node2": "unclean"},
+     status={"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"}),
+                       ("A", "stopped")],
+             "node2": [("A", "running")], "node3": [("A", "stopped")]})
+case("startup-fencing-unseen", resources=[stonith(), prim("A")],
+     props=FENCE, node_modes={"node3": "nostate"},
+     status={"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"}),
+                       ("A", "running")], "node2": [("A", "stopped")]})
+case("startup-fencing-false", resources=[stonith(), prim("A")],
+     props=dict(FENCE, **{"startup-fencing": "false"}), node_modes={"node3": "nostate"},
+     status={"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"}),
+                       ("A", "running")], "node2": [("A", "stopped")]})
+case("failed-stop-no-fencing", resources=[prim("A", {"target-role": "Stopped"}), prim("B")],
+     constraints=[order("o1", "B", "A")],
+     status=merge(probed(["A", "B"], ["node1", "node3"]),
+                  {"node2": [("A", "failed-stop"), ("B", "running")],
+                   ("attrs", "node2"): failattrs("A", "INFINITY", EXEC - 60, "stop_0")}))
+case("group-middle-stopped", resources=[group("G", [prim("gA"), prim("gB", {"target-role": "Stopped"}), prim("gC")])],
+     status=merge(probed(G3, ["node2", "node3"]), {"node1": [(r, "running") for r in G3]}))
+case("colo-set-unordered", resources=[prim("A"), prim("B"), prim("C"), prim("D")],
+     constraints=['<rsc_colocation id="c1" score="INFINITY">%s%s</rsc_colocation>' % (
+         rset("s1", ["A", "B"], ' sequential="false"'), rset("s2", ["C"])),
+                  loc("l1", "A", "node1", 100), loc("l2", "B", "node2", 100), loc("l3", "C", "node3", 50)],
+     status=probed(["A", "B", "C", "D"], N3))
+case("order-serialize", resources=[prim("A"), prim("B")],
+     constraints=[order("o1", "A", "B", ' kind="Serialize"'), loc("l1", "A", "node1", "-INFINITY")],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "failed-monitor")]}))
+case("asymmetric-clone", resources=[clone("CL", prim("cA"))],
+     props={"symmetric-cluster": "false"},
+     constraints=[loc("l1", "CL", "node1", 0), loc("l2", "CL", "node3", 10)],
+     status=probed(["cA"], N3))
+case("probe-found-running", resources=[prim("A"), prim("B")],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["A", "B"], ["node3"]), {"node1": [("A", "running"), ("B", "running")],
+                                                 "node2": [("B", "running-nomon")]}))
+case("resource-discovery-never", resources=[prim("A"), prim("B")],
+     constraints=['<rsc_location id="l1" rsc="A" node="node1" score="-INFINITY" resource-discovery="never"/>',
+                  '<rsc_location id="l2" rsc="B" node="node2" score="100" resource-discovery="exclusive"/>'],
+     status={})
+case("on-fail-block", resources=['<primitive id="A" class="ocf" provider="pacemaker" type="Dummy"><operations>'
+                                 '<op id="A-monitor-10s" name="monitor" interval="10s" timeout="20s" on-fail="block"/>'
+                                 '</operations></primitive>', prim("B")],
+     constraints=[order("o1", "A", "B")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "failed-monitor"), ("B", "running")]}))
+case("on-fail-standby", resources=['<primitive id="A" class="ocf" provider="pacemaker" type="Dummy"><operations>'
+                                   '<op id="A-monitor-10s" name="monitor" interval="10s" timeout="20s" on-fail="standby"/>'
+                                   '</operations></primitive>', prim("B")],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "failed-monitor"), ("B", "running")]}))
+case("clone-min-order", resources=[clone("CL", prim("cA"), {"clone-min": "2"}), prim("P")],
+     constraints=[order("o1", "CL", "P"), loc("l1", "CL", "node1", "-INFINITY"), loc("l2", "CL", "node2", "-INFINITY")],
+     status=probed(["cA", "P"], N3))
+case("clone-node-returns", resources=[clone("CL", prim("cA"))],
+     status={"node1": [("cA", "running")], "node2": [("cA", "running")], "node3": [("cA", "stopped")]})
+case("priority-stop-lower", nodes=["node1", "node2"],
+     resources=[prim("A", {"priority": "1"}), prim("B", {"priority": "5"}), prim("C")],
+     constraints=[colo("c1", "A", "B", "-INFINITY"), colo("c2", "C", "B", "-INFINITY"), colo("c3", "C", "A", "-INFINITY")],
+     node_modes={"node2": "offline"},
+     status={"node1": [("A", "running"), ("B", "stopped"), ("C", "stopped")]})
+case("colo-with-group-failed", resources=[group("G", [prim("gA"), prim("gB")], {"migration-threshold": "2"}), prim("X")],
+     constraints=[colo("c1", "X", "G", "INFINITY")],
+     rsc_defaults={"resource-stickiness": "50"},
+     status=merge(probed(["gA", "gB", "X"], ["node2", "node3"]),
+                  {"node1": [("gA", "running"), ("gB", "running"), ("X", "failed-monitor")],
+                   ("attrs", "node1"): failattrs("X", 5, EXEC - 60)}))
+case("discovery-exclusive", resources=[prim("A"), prim("B"), prim("C")],
+     constraints=['<rsc_location id="l1" rsc="C" node="node2" score="0" resource-discovery="exclusive"/>',
+                  loc("l2", "A", "node2", 100), loc("l3", "B", "node2", 100)],
+     status={})
+case("failure-expired-moves-back", resources=[prim("A", {"migration-threshold": "2", "failure-timeout": "5min"}),
+                                              prim("B", {"migration-threshold": "2", "failure-timeout": "2h"})],
+     constraints=[loc("l1", "A", "node1", 100), loc("l2", "B", "node1", 100)],
+     status=merge(probed(["A", "B"], ["node3"]),
+                  {"node1": [("A", "failed-start", {"last": EXEC - 1800}), ("B", "failed-start", {"last": EXEC - 1800})],
+                   "node2": [("A", "running"), ("B", "running")],
+                   ("attrs", "node1"): dict(failattrs("A", 2, EXEC - 1800, "start_0"), **failattrs("B", 2, EXEC - 1800, "start_0"))}))
+case("threshold-everywhere", resources=[prim("A", {"migration-threshold": "1"})],
+     status={"node1": [("A", "failed-monitor")], "node2": [("A", "stopped")], "node3": [("A", "stopped")],
+             ("attrs", "node1"): failattrs("A", 1, EXEC - 60),
+             ("attrs", "node2"): failattrs("A", 1, EXEC - 600, "start_0"),
+             ("attrs", "node3"): failattrs("A", 3, EXEC - 900, "start_0")})
+case("clone-colocation-node-attribute", resources=[clone("CL", prim("cA")), prim("P")],
+     node_attrs={"node1": {"zone": "a"}, "node2": {"zone": "b"}, "node3": {"zone": "b"}},
+     constraints=[loc("l1", "CL", "node2", "-INFINITY"), loc("l2", "CL", "node3", "-INFINITY"),
+                  colo("c1", "P", "CL", "INFINITY", ' node-attribute="zone"'), loc("l3", "P", "node1", "-INFINITY")],
+     status=probed(["cA", "P"], N3))

@@ -7,7 +7,9 @@
 #   cases/NAME.graph    transition graph from the -D dot file, only the
 #                       actions and orderings that are in the graph (bold):
 #                       "ACTION" or "FIRST -> THEN", sorted
-# Usage: ./regen.sh [NAME...]   (default: every cases/*.xml)
+# Inputs: cases/*.xml are written by mkcases.py, except cases/synthetic-*.xml
+# (written by `SCHED_WRITE_SYNTHETIC=1 go test -run TestSyntheticCasesUpToDate`).
+# Usage: ./regen.sh [NAME...]   (default: every cases/*.xml; about 1 min)
 set -eu
 cd "$(dirname "$0")"
 if ! command -v crm_simulate >/dev/null 2>&1; then
