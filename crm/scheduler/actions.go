@@ -26,6 +26,8 @@ type Action struct {
 
 	before []*edge // orderings where this action is "then"
 	after  []*edge // orderings where this action is "first"
+	// printAlways puts an optional action in the graph anyway.
+	printAlways bool
 	// adoptable marks a node-less action created before assignment.
 	adoptable bool
 	// requiredBefore > 0 marks a one-or-more pseudo action: it is runnable
@@ -570,7 +572,7 @@ func (a *Action) Inputs() []*Action {
 
 // InGraph reports whether the action is part of the executable transition
 // graph: required and runnable.
-func (a *Action) InGraph() bool { return !a.Optional && a.Runnable }
+func (a *Action) InGraph() bool { return (!a.Optional || a.printAlways) && a.Runnable }
 
 // GraphActions returns the actions of the transition graph in creation order.
 func (t *Transition) GraphActions() []*Action {

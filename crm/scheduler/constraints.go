@@ -40,6 +40,7 @@ const (
 	ordAsymmetric
 	ordRestart
 	ordThenCancelsFirst
+	ordImpliesThenPrinted
 )
 
 // relaxedOrder is an ordering through a "one-or-more" pseudo action: the

@@ -275,7 +275,7 @@ func (cl *Cluster) relaxedOrderings() {
 				fas = []*Action{a}
 			}
 			for _, a := range fas {
-				cl.order(a, p, ordOneOrMore)
+				cl.order(a, p, ordOneOrMore|ordImpliesThenPrinted)
 			}
 		}
 		for _, t := range ro.thens {
@@ -718,6 +718,10 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 		if implyRequired(t, f) {
 			changed = true
 		}
+	}
+	if e.flags&ordImpliesThenPrinted != 0 && !f.Optional && f.Runnable && !t.printAlways {
+		t.printAlways = true
+		changed = true
 	}
 	if e.flags&ordRunnableLeft != 0 && t.Runnable && !f.Runnable {
 		if implyUnrunnable(t, f) {
