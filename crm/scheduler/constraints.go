@@ -41,6 +41,7 @@ const (
 	ordRestart
 	ordThenCancelsFirst
 	ordImpliesThenPrinted
+	ordImpliesFirstPrinted
 )
 
 // relaxedOrder is an ordering through a "one-or-more" pseudo action: the

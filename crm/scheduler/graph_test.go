@@ -31,9 +31,6 @@ var knownGraphBugs = map[string]string{
 	"noquorum-ignore-fence": "missing stonith 'reboot' node2 -> A_start_0 node1: starts of resources " +
 		"that require fencing wait for every fencing action, not only the fencing of the node " +
 		"they leave",
-	"order-set-require-any": "the one-or-more:s1 pseudo action of a require-all=false set is not in " +
-		"the graph when runnable (missing B_start_0 -> one-or-more:s1 -> C_start_0), so C may " +
-		"start before B",
 	"unmanaged-failed": "see knownBugs[unmanaged-failed]",
 	"failure-expired-moves-back": "A's failed start on node1 has expired: Pacemaker ignores " +
 		"that history, so it re-probes A on node1 (A_monitor_0 node1 -> A_start_0 node1) and " +

@@ -27,19 +27,11 @@ var knownBugs = map[string]string{
 		"(clone_unpack) forces clone-node-max to 1 for anonymous clones (it logs 'Ignoring " +
 		"promoted-max for CL because anonymous clones support only one instance per node'), " +
 		"so want 2 instances (node1, node3), got 4 (cA:2 on node1, cA:3 on node3 extra)",
-	"definition-change": "no op-digest comparison: A has instance attribute fake=1 but its " +
-		"history digest is the param-less one; want 'Restart A ( node1 ) due to resource " +
-		"definition change', got nothing",
 	"unmanaged-failed": "a recurring monitor returning rc 7 on an unmanaged (is-managed=false) " +
 		"resource must mean 'cleanly stopped' (role Stopped, no failure), as in Pacemaker's " +
 		"remap of PCMK_OCF_NOT_RUNNING for unmanaged resources; we keep A active+failed on " +
 		"node1, so A's start is not unrunnable and B moves instead of 'Stop B ( node1 ) due " +
 		"to unrunnable A start'",
-	"order-prim-then-group": "reason text for later group members: 'A then G' with A " +
-		"recovering gives g1 'due to required A start' but g2 'due to required g1 start' in " +
-		"Pacemaker; we give every member 'required A start'",
-	"order-clone-then-group": "as order-prim-then-group: g2 must say 'due to required g1 " +
-		"start', we say 'due to required CL running'",
 	"failed-stop-no-fencing": "A (target-role=Stopped) has a failed stop on node2 and " +
 		"fencing is disabled, so A is blocked; 'B then A' makes B's stop wait for A's stop " +
 		"(inverse order), which is unrunnable. Pacemaker keeps an unrunnable A stop and " +
@@ -74,6 +66,8 @@ var knownScoreBugs = map[string]string{
 		"on node1/node3 (see knownBugs[discovery-exclusive])",
 	"colo-with-group-failed": "'X with G': Pacemaker merges X's preferences into G's LAST " +
 		"member (gB node1: 50 own + 50 from X = 100, gA 150); we give gB 50",
+	"clone-node-max":      "see knownBugs[clone-node-max]: extra instances get 0 instead of -INFINITY",
+	"discovery-exclusive": "see knownBugs[discovery-exclusive]",
 	"stop-all-resources": "no score lines with stop-all-resources=true: Pacemaker assigns (and " +
 		"prints 0 scores for) every resource, then stops them",
 	"group-start": "group member scores: Pacemaker prints each member's own table (gA node2: 50, " +

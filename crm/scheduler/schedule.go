@@ -116,16 +116,16 @@ func (cl *Cluster) internalOrderings() {
 			cRunning, cStopped := childDone(cl, c, "start"), childDone(cl, c, "stop")
 			if r.Kind == cib.KindClone {
 				for _, a := range cStart {
-					cl.order(start, a, ordRunnableLeft)
+					cl.order(start, a, ordRunnableLeft|ordImpliesFirstPrinted)
 				}
 				for _, a := range cRunning {
-					cl.order(a, running, 0)
+					cl.order(a, running, ordImpliesThenPrinted)
 				}
 				for _, a := range cStop {
-					cl.order(stop, a, 0)
+					cl.order(stop, a, ordImpliesFirstPrinted)
 				}
 				for _, a := range cStopped {
-					cl.order(a, stopped, 0)
+					cl.order(a, stopped, ordImpliesThenPrinted)
 				}
 				if r.Ordered && prev != nil {
 					for _, f := range childDone(cl, prev, "start") {
@@ -136,25 +136,25 @@ func (cl *Cluster) internalOrderings() {
 				}
 			} else {
 				ordered := r.Meta["ordered"] == "" || isTrue(r.Meta["ordered"])
-				stoppedFlags := 0
+				stoppedFlags := ordImpliesThenPrinted
 				if i == 0 && ordered {
 					stoppedFlags = ordImpliesThen
 				}
-				startFlags := 0
+				startFlags := ordImpliesFirstPrinted
 				if !ordered {
-					startFlags = ordImpliesThen | ordRunnableLeft
+					startFlags = ordImpliesThen | ordRunnableLeft | ordImpliesFirstPrinted
 				}
 				for _, a := range cStart {
 					cl.order(start, a, startFlags)
 				}
 				for _, a := range cStop {
-					cl.order(stop, a, 0)
+					cl.order(stop, a, ordImpliesFirstPrinted)
 				}
 				for _, a := range cStopped {
 					cl.order(a, stopped, stoppedFlags)
 				}
 				for _, a := range cRunning {
-					cl.order(a, running, ordRunnableLeft|ordImpliesThen)
+					cl.order(a, running, ordRunnableLeft|ordImpliesThen|ordImpliesThenPrinted)
 				}
 				if prev != nil && ordered {
 					for _, f := range childDone(cl, prev, "start") {
@@ -721,6 +721,10 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 	}
 	if e.flags&ordImpliesThenPrinted != 0 && !f.Optional && f.Runnable && !t.printAlways {
 		t.printAlways = true
+		changed = true
+	}
+	if e.flags&ordImpliesFirstPrinted != 0 && !t.Optional && !f.printAlways {
+		f.printAlways = true
 		changed = true
 	}
 	if e.flags&ordRunnableLeft != 0 && t.Runnable && !f.Runnable {
