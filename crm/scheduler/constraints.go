@@ -363,6 +363,10 @@ func (cl *Cluster) unpackOrder(c *cib.Order) {
 					}
 					cl.relaxed = append(cl.relaxed, &relaxedOrder{name: "clone-one-or-more:" + c.ID, firsts: f.Children, firstAction: fa,
 						thens: []*Resource{t}, thenAction: ta, required: required, flags: fwd | ordRunnableLeft})
+					if symmetrical && flags&ordSerialize == 0 {
+						// The inverse only orders the stops.
+						cl.addOrder(c.ID, t, inverseAction(ta), f, inverseAction(fa), ordOptional)
+					}
 					continue
 				}
 				cl.orderPair(c.ID, f, fa, t, ta, kind, c.Score, symmetrical)
