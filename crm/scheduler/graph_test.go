@@ -35,6 +35,14 @@ var knownGraphBugs = map[string]string{
 	"failure-expired-moves-back": "A's failed start on node1 has expired: Pacemaker ignores " +
 		"that history, so it re-probes A on node1 (A_monitor_0 node1 -> A_start_0 node1) and " +
 		"clears the fail-count (A_clear_failcount_0 node1); we schedule neither",
+	"group-unmanaged-member": "see knownBugs[group-unmanaged-member]; also the G_start_0 " +
+		"pseudo action is missing from the graph",
+	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +
+		"node (Cancel A_monitor_10000 node1, Cancel B_monitor_10000 node1); we do not",
+	"order-group-then-group": "as order-chain-stop: b1/b2 restarted without their monitors",
+	"requires-quorum-vs-fencing": "extra stonith 'reboot' node3 -> A_stop_0 node3: A has " +
+		"requires=quorum, so Pacemaker does not order its implied stop (nor its new start) " +
+		"after the fencing; only resources that require fencing wait for it",
 	"failed-stop-no-fencing": "see knownBugs[failed-stop-no-fencing]",
 	"discovery-exclusive":    "see knownBugs[discovery-exclusive]",
 	"priority-stop-lower": "missing A_stop_0 node1 -> B_start_0 node1: for a -INFINITY " +

@@ -481,3 +481,100 @@ case("clone-colocation-node-attribute", resources=[clone("CL", prim("cA")), prim
      constraints=[loc("l1", "CL", "node2", "-INFINITY"), loc("l2", "CL", "node3", "-INFINITY"),
                   colo("c1", "P", "CL", "INFINITY", ' node-attribute="zone"'), loc("l3", "P", "node1", "-INFINITY")],
      status=probed(["cA", "P"], N3))
+
+# --- batch 4: rule flavours, templates, tags, patterns
+case("rule-date-spec", resources=[prim("A"), prim("B")],
+     # execution-date 2025-06-15 15:06:40Z is a Sunday afternoon
+     constraints=[rule_loc("l-A", "A", 300, ['<date_expression id="d1" operation="date_spec"><date_spec id="d1-s" weekdays="1-5"/></date_expression>',
+                                             expr("e1", "#uname", "eq", "node1")]),
+                  rule_loc("l-B", "B", 300, ['<date_expression id="d2" operation="date_spec"><date_spec id="d2-s" hours="14-16"/></date_expression>',
+                                             expr("e2", "#uname", "eq", "node3")]),
+                  loc("l-A2", "A", "node2", 10)],
+     status=probed(["A", "B"], N3))
+case("rule-or-not-defined", resources=[prim("A"), prim("B")],
+     node_attrs={"node1": {"ssd": "yes"}, "node3": {"gpu": "1"}},
+     constraints=[rule_loc("l-A", "A", "-INFINITY", [expr("e1", "ssd", "not_defined"), expr("e2", "gpu", "not_defined")]),
+                  rule_loc("l-B", "B", 200, [expr("e3", "ssd", "defined"), expr("e4", "gpu", "gt", "0", "number")], bool_op="or"),
+                  loc("l-B2", "B", "node1", -150)],
+     status=probed(["A", "B"], N3))
+case("rule-in-meta", resources=['<primitive id="A" class="ocf" provider="pacemaker" type="Dummy">'
+                                '<meta_attributes id="A-m1" score="2"><rule id="A-m1-r" score="0">'
+                                '<date_expression id="A-m1-d" operation="gt" start="2025-06-01"/></rule>'
+                                '<nvpair id="A-m1-st" name="resource-stickiness" value="500"/></meta_attributes>'
+                                '<meta_attributes id="A-m2" score="1"><nvpair id="A-m2-st" name="resource-stickiness" value="10"/></meta_attributes>'
+                                '<operations><op id="A-monitor-10s" name="monitor" interval="10s" timeout="20s"/></operations></primitive>',
+                                '<primitive id="B" class="ocf" provider="pacemaker" type="Dummy">'
+                                '<meta_attributes id="B-m1" score="2"><rule id="B-m1-r" score="0">'
+                                '<date_expression id="B-m1-d" operation="lt" end="2025-06-01"/></rule>'
+                                '<nvpair id="B-m1-st" name="resource-stickiness" value="500"/></meta_attributes>'
+                                '<meta_attributes id="B-m2" score="1"><nvpair id="B-m2-st" name="resource-stickiness" value="10"/></meta_attributes>'
+                                '<operations><op id="B-monitor-10s" name="monitor" interval="10s" timeout="20s"/></operations></primitive>'],
+     constraints=[loc("l1", "A", "node2", 100), loc("l2", "B", "node2", 100)],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+case("rsc-pattern", resources=[prim("web-1"), prim("web-2"), prim("db-1")],
+     constraints=['<rsc_location id="l1" rsc-pattern="^web-" node="node3" score="200"/>',
+                  '<rsc_location id="l2" rsc-pattern="-1$" node="node1" score="-INFINITY"/>'],
+     status=probed(["web-1", "web-2", "db-1"], N3))
+case("tags-in-constraints", resources=[prim("A"), prim("B"), prim("C")], tags={"tagAB": ["A", "B"]},
+     constraints=[loc("l1", "tagAB", "node2", 500), order("o1", "tagAB", "C"),
+                  loc("l2", "A", "node2", "-INFINITY")],
+     status=probed(["A", "B", "C"], N3))
+case("template-primitive", resources=['<template id="T" class="ocf" provider="pacemaker" type="Dummy">'
+                                      '<meta_attributes id="T-meta"><nvpair id="T-meta-st" name="resource-stickiness" value="300"/></meta_attributes>'
+                                      '<operations><op id="T-monitor-10s" name="monitor" interval="10s" timeout="20s"/></operations></template>',
+                                      '<primitive id="A" template="T"/>', '<primitive id="B" template="T"/>'],
+     constraints=[loc("l1", "T", "node3", 200), loc("l2", "B", "node3", 200)],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+case("order-stop-then-start", resources=[prim("A", {"target-role": "Stopped"}), prim("B")],
+     constraints=[order("o1", "A", "B", ' first-action="stop" then-action="start"')],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running")]}))
+case("order-group-then-group", resources=[group("G1", [prim("a1"), prim("a2")]), group("G2", [prim("b1"), prim("b2")])],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "G1", "G2")],
+     status=merge(probed(["a1", "a2", "b1", "b2"], ["node3"]),
+                  {"node1": [("a1", "running"), ("a2", "failed-monitor"), ("b1", "stopped"), ("b2", "stopped")],
+                   "node2": [("a1", "stopped"), ("a2", "stopped"), ("b1", "running"), ("b2", "running")]}))
+case("requires-quorum-vs-fencing", resources=[stonith(), prim("A", {"requires": "quorum"}), prim("B")],
+     props=FENCE, node_modes={"node3": "unclean"},
+     status={"node1": [("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"}),
+                       ("A", "stopped"), ("B", "stopped")],
+             "node2": [("A", "stopped"), ("B", "stopped")],
+             "node3": [("A", "running"), ("B", "running")]})
+case("node-maintenance", resources=[prim("A"), prim("B")],
+     node_attrs={"node1": {"maintenance": "true"}},
+     constraints=[loc("l1", "A", "node1", "-INFINITY")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "failed-monitor")]}))
+case("rsc-defaults-migration-threshold", resources=[prim("A"), prim("B", {"migration-threshold": "0"})],
+     rsc_defaults={"migration-threshold": "1", "resource-stickiness": "100"},
+     status=merge(probed(["A", "B"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("B", "failed-monitor")],
+                   ("attrs", "node1"): dict(failattrs("A", 1, EXEC - 60), **failattrs("B", 1, EXEC - 60))}))
+case("clone-ordered", resources=[clone("CL", prim("cA"), {"ordered": "true"}), prim("P")],
+     constraints=[order("o1", "CL", "P")],
+     status=probed(["cA", "P"], N3))
+case("group-unmanaged-member", resources=[group("G", [prim("gA"), prim("gB", {"is-managed": "false"}), prim("gC")])],
+     constraints=[loc("l1", "G", "node1", "-INFINITY")],
+     status=merge(probed(G3, ["node2", "node3"]), {"node1": [(r, "running") for r in G3]}))
+
+# --- batch 5: colocation arithmetic and clone/group combinations
+case("colo-factor-rounding", resources=[prim("A"), prim("B"), prim("C"), prim("D")],
+     constraints=[colo("c1", "B", "A", 500000), colo("c2", "C", "A", 1000), colo("c3", "D", "A", -500000),
+                  loc("l1", "B", "node2", 3), loc("l2", "C", "node3", 100), loc("l3", "D", "node1", 5),
+                  loc("l4", "A", "node1", 1)],
+     status=probed(["A", "B", "C", "D"], N3))
+case("colo-split-pair", resources=[prim("A", {"resource-stickiness": "100"}), prim("B", {"resource-stickiness": "300"})],
+     constraints=[colo("c1", "B", "A", "INFINITY")],
+     status=merge(probed(["A", "B"], ["node3"]), {"node1": [("A", "running"), ("B", "stopped")],
+                                                 "node2": [("A", "stopped"), ("B", "running")]}))
+case("clone-group-member-fails", resources=[clone("CLG", group("G", [prim("m1"), prim("m2")]))],
+     status={"node1": [("m1", "running"), ("m2", "running")],
+             "node2": [("m1", "failed-monitor"), ("m2", "running")],
+             "node3": [("m1", "running"), ("m2", "running")]})
+case("clone-interleave-partial", resources=[clone("CL1", prim("cA"), {"interleave": "true"}),
+                                            clone("CL2", prim("cB"), {"interleave": "true"})],
+     constraints=[order("o1", "CL1", "CL2"), colo("c1", "CL2", "CL1", "INFINITY"), loc("l1", "CL1", "node3", "-INFINITY")],
+     status={"node1": [("cA", "running"), ("cB", "running")], "node2": [("cA", "stopped"), ("cB", "stopped")],
+             "node3": [("cA", "running"), ("cB", "running")]})
+case("colo-optional-negative-sticky", resources=[prim("A", {"resource-stickiness": "50"}), prim("B", {"resource-stickiness": "50"})],
+     constraints=[colo("c1", "B", "A", -100), loc("l1", "A", "node1", 20)],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))

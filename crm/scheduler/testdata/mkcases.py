@@ -124,7 +124,7 @@ def node_state(nid, uname, mode="online", attrs=None, rscs=()):
 
 
 def case(name, nodes=3, resources=(), constraints=(), status=None, props=None, quorum=True,
-         node_attrs=None, rsc_defaults=None, execdate=EXEC, node_modes=None, default_probe=True):
+         node_attrs=None, rsc_defaults=None, execdate=EXEC, node_modes=None, tags=None):
     """status: {nodename: [(rid, state, kwargs?)...]}; node_attrs: {node: {attr: val}} (config);
     node_modes: {node: mode}; transient attrs via status key ("attrs", node)."""
     _call[0] = 10
@@ -149,6 +149,9 @@ def case(name, nodes=3, resources=(), constraints=(), status=None, props=None, q
             rscs.append(lrm(rid, n, st, **kw))
         states.append(node_state(str(i + 1), n, node_modes.get(n, "online"),
                                  status.get(("attrs", n)), rscs))
+    if tags:
+        rd += "<tags>%s</tags>" % "".join('<tag id="%s">%s</tag>' % (t, "".join('<obj_ref id="%s"/>' % o for o in objs))
+                                          for t, objs in tags.items())
     cfg = nv("cib-bootstrap-options", props, "cluster_property_set")
     xml = ('<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.7" epoch="10" num_updates="0" '
            'admin_epoch="0" have-quorum="%d" dc-uuid="1" execution-date="%d">\n'
