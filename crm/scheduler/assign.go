@@ -68,6 +68,8 @@ func (cl *Cluster) applyNodeCriteria() {
 					for _, p := range l.rsc.Primitives() {
 						p.discoverNever[n.Name] = true
 					}
+					// Exclusive discovery: only the listed nodes may run it.
+					l.rsc.location(n.Name, -cib.Infinity)
 				}
 			}
 			if l.discovery == "never" {
@@ -155,8 +157,10 @@ func (cl *Cluster) expandGroups(r *Resource) {
 		first.thisWith = append(first.thisWith, co)
 	}
 	r.thisWith = nil
-	// "R with group": the group's first member carries R's influence.
-	first.withThis = append(first.withThis, r.withThis...)
+	// "R with group": every member carries R's influence.
+	for _, m := range r.Children {
+		m.withThis = append(m.withThis, r.withThis...)
+	}
 	if r.Meta["collocated"] != "" && !isTrue(r.Meta["collocated"]) {
 		return
 	}
@@ -629,8 +633,20 @@ func instanceFailed(r *Resource) bool {
 
 func (cl *Cluster) cmpInstance(c *Resource, a, b *Resource) bool {
 	na, nb := instanceNode(a), instanceNode(b)
-	if (na != nil) != (nb != nil) {
-		return na != nil
+	class := func(n *Node) int {
+		switch {
+		case n == nil:
+			return 2
+		case c.allowed[n.Name] < 0:
+			// Active where the clone may no longer run: after inactive ones.
+			return 3
+		case !available(n, 0, false):
+			return 1
+		}
+		return 0
+	}
+	if ka, kb := class(na), class(nb); ka != kb {
+		return ka < kb
 	}
 	if na != nil && nb != nil {
 		ca, cb := available(na, 0, false), available(nb, 0, false)

@@ -31,7 +31,6 @@ var knownGraphBugs = map[string]string{
 	"noquorum-ignore-fence": "missing stonith 'reboot' node2 -> A_start_0 node1: starts of resources " +
 		"that require fencing wait for every fencing action, not only the fencing of the node " +
 		"they leave",
-	"unmanaged-failed": "see knownBugs[unmanaged-failed]",
 	"failure-expired-moves-back": "A's failed start on node1 has expired: Pacemaker ignores " +
 		"that history, so it re-probes A on node1 (A_monitor_0 node1 -> A_start_0 node1) and " +
 		"clears the fail-count (A_clear_failcount_0 node1); we schedule neither",
@@ -43,8 +42,7 @@ var knownGraphBugs = map[string]string{
 	"requires-quorum-vs-fencing": "extra stonith 'reboot' node3 -> A_stop_0 node3: A has " +
 		"requires=quorum, so Pacemaker does not order its implied stop (nor its new start) " +
 		"after the fencing; only resources that require fencing wait for it",
-	"failed-stop-no-fencing": "see knownBugs[failed-stop-no-fencing]",
-	"discovery-exclusive":    "see knownBugs[discovery-exclusive]",
+	"discovery-exclusive": "see knownBugs[discovery-exclusive]",
 	"priority-stop-lower": "missing A_stop_0 node1 -> B_start_0 node1: for a -INFINITY " +
 		"colocation Pacemaker orders the stop of the resource leaving a node before the " +
 		"start of the one it conflicts with (as group-anticolocation)",

@@ -25,33 +25,15 @@ const casesDir = "testdata/cases"
 // skipped with its diagnosis so the suite stays green while the bug is open;
 // once the case matches, the test fails until its entry is removed.
 var knownBugs = map[string]string{
-	"clone-node-max": "clone-node-max=2 is honoured for an anonymous clone; Pacemaker 2.1.5 " +
-		"(clone_unpack) forces clone-node-max to 1 for anonymous clones (it logs 'Ignoring " +
-		"promoted-max for CL because anonymous clones support only one instance per node'), " +
-		"so want 2 instances (node1, node3), got 4 (cA:2 on node1, cA:3 on node3 extra)",
-	"unmanaged-failed": "a recurring monitor returning rc 7 on an unmanaged (is-managed=false) " +
-		"resource must mean 'cleanly stopped' (role Stopped, no failure), as in Pacemaker's " +
-		"remap of PCMK_OCF_NOT_RUNNING for unmanaged resources; we keep A active+failed on " +
-		"node1, so A's start is not unrunnable and B moves instead of 'Stop B ( node1 ) due " +
-		"to unrunnable A start'",
 	"failed-stop-no-fencing": "A (target-role=Stopped) has a failed stop on node2 and " +
 		"fencing is disabled, so A is blocked; 'B then A' makes B's stop wait for A's stop " +
 		"(inverse order), which is unrunnable. Pacemaker keeps an unrunnable A stop and " +
 		"propagates it: want 'Stop B ( node2 ) blocked'; we print 'Move B ( node2 -> node1 )'",
-	"discovery-exclusive": "resource-discovery=exclusive is ignored: a location with " +
-		"resource-discovery=exclusive limits C to node2 (Pacemaker gives C -INFINITY on " +
-		"node1/node3); want 'Start C ( node2 )', got 'Start C ( node1 )'",
 	"group-unmanaged-member": "G = gA, gB (is-managed=false), gC, banned from node1 where " +
 		"all run: want 'Stop gC ( node1 ) due to required gB start', got 'Stop gC ( node1 ) " +
 		"due to node availability'. Pacemaker's scores show gC still gets 0 on node1 (we " +
 		"-INFINITY) and gB 0 on node2, i.e. gC is assigned and only stopped by propagation " +
 		"from the blocked unmanaged gB",
-	"clone-interleave-partial": "anonymous instance cA:1 runs on node3, now banned for CL1: " +
-		"Pacemaker does not move it but stops it and starts the free instance cA:2 on node2 " +
-		"(want 'Stop cA:1 ( node3 ) due to node availability', 'Start cA:2 ( node2 )', " +
-		"'Move cB:1 ( node3 -> node2 )'; got 'Move cA:1 ( node3 -> node2 )', 'Move cB:1 ...'). " +
-		"Its scores (cA:1 -INFINITY on node2, cA:2 0) show cA:2 is assigned before cA:1: an " +
-		"instance active on a disallowed node sorts after the inactive ones",
 	"order-clone-then-prim": "non-interleaved 'CL then P', 'CL then Q': only cA:0 on node1 " +
 		"recovers; Pacemaker restarts only P (on node1) because a clone's action flags are " +
 		"summarised over the instances on the then-action's node; we also print 'Restart Q " +
@@ -75,12 +57,8 @@ var knownScoreBugs = map[string]string{
 	"priority-stop-lower": "B on offline node2: Pacemaker -INFINITY, we 0. Likely cause: B " +
 		"pulls A's preferences (A with B, -INF), recursing into C (C with A, -INF) with " +
 		"factor (-1)*(-1)=+1, and C's best score on an unavailable node counts as -INFINITY",
-	"resource-discovery-never": "resource-discovery=exclusive ignored: B must be -INFINITY " +
-		"on node1/node3 (see knownBugs[discovery-exclusive])",
 	"colo-with-group-failed": "'X with G': Pacemaker merges X's preferences into G's LAST " +
 		"member (gB node1: 50 own + 50 from X = 100, gA 150); we give gB 50",
-	"clone-node-max":           "see knownBugs[clone-node-max]: extra instances get 0 instead of -INFINITY",
-	"discovery-exclusive":      "see knownBugs[discovery-exclusive]",
 	"group-unmanaged-member":   "see knownBugs[group-unmanaged-member]",
 	"node-maintenance":         "no score lines for resources on a maintenance node (see fence-no-device)",
 	"clone-interleave-partial": "see knownBugs[clone-interleave-partial]",

@@ -732,7 +732,7 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 			changed = true
 		}
 	}
-	if e.flags&ordImpliesThen != 0 && !f.Optional && !f.Runnable && t.Runnable && f.Rsc != nil && !f.Rsc.Managed && f.Task == "stop" {
+	if e.flags&(ordImpliesThen|ordImpliesFirst) != 0 && !f.Optional && !f.Runnable && t.Runnable && f.Rsc != nil && !f.Rsc.Managed && f.Task == "stop" {
 		// A blocked stop of an unmanaged resource blocks what must follow it.
 		if implyUnrunnable(t, f) {
 			changed = true

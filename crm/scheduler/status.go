@@ -446,6 +446,11 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		if cl.failureExpired(r, n, op) {
 			continue
 		}
+		if !r.Managed && op.Operation == "monitor" && rc == rcNotRunning {
+			// An unmanaged resource found not running is cleanly stopped.
+			role = RoleStopped
+			continue
+		}
 		switch rc {
 		case 2, 4, 5: // invalid param, insufficient privileges, not installed
 			r.hardBan(n)

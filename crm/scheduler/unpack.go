@@ -425,7 +425,8 @@ func (cl *Cluster) buildResource(def *cib.Resource, parent *Resource, inst int) 
 			r.CloneMax = cib.Score(v)
 		}
 		r.CloneNodeMax = 1
-		if v, ok := r.Meta["clone-node-max"]; ok {
+		if v, ok := r.Meta["clone-node-max"]; ok && isTrue(r.Meta["globally-unique"]) {
+			// Anonymous clones support only one instance per node.
 			r.CloneNodeMax = cib.Score(v)
 		}
 		r.PromotedMax = 1
