@@ -34,10 +34,6 @@ var knownBugs = map[string]string{
 		"due to node availability'. Pacemaker's scores show gC still gets 0 on node1 (we " +
 		"-INFINITY) and gB 0 on node2, i.e. gC is assigned and only stopped by propagation " +
 		"from the blocked unmanaged gB",
-	"order-clone-then-prim": "non-interleaved 'CL then P', 'CL then Q': only cA:0 on node1 " +
-		"recovers; Pacemaker restarts only P (on node1) because a clone's action flags are " +
-		"summarised over the instances on the then-action's node; we also print 'Restart Q " +
-		"( node2 ) due to required CL running'",
 }
 
 // knownScoreBugs lists cases whose primitive allocation scores differ from

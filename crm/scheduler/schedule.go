@@ -615,6 +615,11 @@ func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
 		var ca *Action
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, t.Task) {
+				// Pacemaker looks for the child's action on the first
+				// action's node.
+				if f.Node != nil && x.Node != f.Node {
+					continue
+				}
 				ca = x
 				break
 			}
@@ -625,9 +630,12 @@ func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
 			continue
 		}
 		opt, run := ca.Optional, ca.Runnable
+		// Children get the first action's cluster-wide flags.
+		cl.clusterWideFlags = true
 		if cl.applyEdge(f, ca, flags) {
 			cl.applyEdge(f, ca, flags)
 		}
+		cl.clusterWideFlags = false
 		if c.Kind != cib.KindPrimitive {
 			cl.pushToChildren(f, ca, flags, depth)
 		}
@@ -662,6 +670,9 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 		var ca *Action
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, t.Task) {
+				if f.Node != nil && x.Node != f.Node {
+					continue
+				}
 				ca = x
 				break
 			}
@@ -674,9 +685,11 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 		if t.Rsc.Kind == cib.KindClone && !ca.Runnable {
 			continue
 		}
+		cl.clusterWideFlags = true
 		if cl.applyEdge(f, ca, flags) {
 			changed = true
 		}
+		cl.clusterWideFlags = false
 		if c.Kind != cib.KindPrimitive && cl.applyToChildren(f, ca, flags) {
 			changed = true
 		}
@@ -709,12 +722,12 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 			changed = true
 		}
 	}
-	if e.flags&ordImpliesFirst != 0 && !t.Optional && f.Optional {
+	if e.flags&ordImpliesFirst != 0 && !cl.optionalFor(t, f) && f.Optional {
 		if implyRequired(f, t) {
 			changed = true
 		}
 	}
-	if e.flags&ordImpliesThen != 0 && t.Optional && !f.Optional {
+	if e.flags&ordImpliesThen != 0 && t.Optional && !cl.optionalFor(f, t) {
 		if implyRequired(t, f) {
 			changed = true
 		}
@@ -1022,4 +1035,27 @@ func (cl *Cluster) refreshOneOrMore() bool {
 		}
 	}
 	return changed
+}
+
+// optionalFor is a first action's optional flag as seen by then: a clone's
+// pseudo action ordered before an action on a node is summarised over the
+// instances on that node only (Pacemaker's action_flags_for_ordering).
+func (cl *Cluster) optionalFor(f, t *Action) bool {
+	if cl.clusterWideFlags || f.Rsc == nil || !f.Rsc.IsClone() || t.Node == nil || (t.Rsc != nil && t.Rsc.Top() == f.Rsc) {
+		return f.Optional
+	}
+	task := f.Task
+	if x, ok := doneToTask[task]; ok {
+		task = x
+	}
+	for _, inst := range f.Rsc.Children {
+		for _, p := range inst.Primitives() {
+			for _, a := range p.actionList {
+				if a.Task == task && a.Interval == 0 && a.Node == t.Node && !a.Optional {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }

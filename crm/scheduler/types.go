@@ -272,9 +272,12 @@ type Cluster struct {
 	// Transition.
 	Actions      []*Action
 	nextActionID int
-	warnings     []string
-	fencing      []*Action
-	scores       []ScoreLine
+	// clusterWideFlags is set while collective orderings are pushed to
+	// children.
+	clusterWideFlags bool
+	warnings         []string
+	fencing          []*Action
+	scores           []ScoreLine
 }
 
 // Warnings returns the configuration problems noticed while scheduling.
