@@ -523,7 +523,8 @@ func (cl *Cluster) createProbes() {
 			}
 			p := cl.action(r, "monitor", n, 0, false)
 			p.Runnable = true
-			if start := cl.findAction(r, "start", n); start != nil {
+			// A resource starts (anywhere) only after its probes.
+			for _, start := range cl.findActions(r, "start") {
 				cl.order(p, start, ordOptional)
 			}
 			if stop := cl.findAction(r, "stop", n); stop != nil {

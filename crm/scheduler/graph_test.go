@@ -14,9 +14,6 @@ import (
 // knownGraphBugs lists cases whose transition graph differs from
 // crm_simulate's while the scheduler bug is open (see knownBugs).
 var knownGraphBugs = map[string]string{
-	"start-fresh": "probes on other nodes are not ordered before the start: Pacemaker orders " +
-		"every probe of a resource (A_monitor_0 on node2/node3) before A_start_0 on node1; " +
-		"we only order the probe on the start's own node",
 	"order-chain-stop": "recurring monitors of resources restarted by propagation (Restart B/C due to " +
 		"required A start) are missing from the graph: start -> monitor must make the monitor " +
 		"required when the start becomes required",
@@ -42,15 +39,12 @@ var knownGraphBugs = map[string]string{
 	"requires-quorum-vs-fencing": "extra stonith 'reboot' node3 -> A_stop_0 node3: A has " +
 		"requires=quorum, so Pacemaker does not order its implied stop (nor its new start) " +
 		"after the fencing; only resources that require fencing wait for it",
-	"discovery-exclusive": "see knownBugs[discovery-exclusive]",
 	"priority-stop-lower": "missing A_stop_0 node1 -> B_start_0 node1: for a -INFINITY " +
 		"colocation Pacemaker orders the stop of the resource leaving a node before the " +
 		"start of the one it conflicts with (as group-anticolocation)",
-	"resource-discovery-never": "as start-fresh: missing A_monitor_0 node3 -> A_start_0 node2",
 	"startup-fencing-unseen": "missing stonith 'reboot' node3 -> A_start_0 node2 (as " +
 		"noquorum-ignore-fence: starts wait for every fencing action)",
 	"synthetic-5x40-s1":  "as start-fresh (cross-node probe orderings) and order-chain-stop (rsc19 restarted without its monitor)",
-	"synthetic-8x60-s2":  "as start-fresh (cross-node probe orderings before new resources' starts)",
 	"synthetic-12x80-s3": "as start-fresh (cross-node probe orderings before new resources' starts)",
 	"unmanaged-failed-nomove": "the recurring monitor A_monitor_10000 of an unmanaged resource " +
 		"with a failed start is not scheduled; Pacemaker keeps monitoring unmanaged resources",
