@@ -489,7 +489,7 @@ func (cl *Cluster) createRecurring(r *Resource) {
 		}
 		m := cl.action(r, "monitor", r.Assigned, op.Interval, optional)
 		if start != nil {
-			cl.order(start, m, ordOptional|ordRunnableLeft)
+			cl.order(start, m, ordImpliesThen|ordRunnableLeft)
 		}
 	}
 }

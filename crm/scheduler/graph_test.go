@@ -14,11 +14,6 @@ import (
 // knownGraphBugs lists cases whose transition graph differs from
 // crm_simulate's while the scheduler bug is open (see knownBugs).
 var knownGraphBugs = map[string]string{
-	"order-chain-stop": "recurring monitors of resources restarted by propagation (Restart B/C due to " +
-		"required A start) are missing from the graph: start -> monitor must make the monitor " +
-		"required when the start becomes required",
-	"group-member-recover":  "same as order-chain-stop: gC is restarted but gC_monitor_10000 is not rescheduled",
-	"order-prim-then-group": "same as order-chain-stop: g1/g2 restarted without their monitors",
 	"failure-timeout-expired": "no A_clear_failcount_0 on node1 for the expired fail-count " +
 		"(Pacemaker schedules a clear_failcount op when failure-timeout has passed)",
 	"group-anticolocation": "missing ordering G1_stopped_0 -> G2_start_0: for a -INFINITY colocation " +
@@ -35,7 +30,6 @@ var knownGraphBugs = map[string]string{
 		"pseudo action is missing from the graph",
 	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +
 		"node (Cancel A_monitor_10000 node1, Cancel B_monitor_10000 node1); we do not",
-	"order-group-then-group": "as order-chain-stop: b1/b2 restarted without their monitors",
 	"requires-quorum-vs-fencing": "extra stonith 'reboot' node3 -> A_stop_0 node3: A has " +
 		"requires=quorum, so Pacemaker does not order its implied stop (nor its new start) " +
 		"after the fencing; only resources that require fencing wait for it",
@@ -44,7 +38,6 @@ var knownGraphBugs = map[string]string{
 		"start of the one it conflicts with (as group-anticolocation)",
 	"startup-fencing-unseen": "missing stonith 'reboot' node3 -> A_start_0 node2 (as " +
 		"noquorum-ignore-fence: starts wait for every fencing action)",
-	"synthetic-5x40-s1":  "as start-fresh (cross-node probe orderings) and order-chain-stop (rsc19 restarted without its monitor)",
 	"synthetic-12x80-s3": "as start-fresh (cross-node probe orderings before new resources' starts)",
 	"unmanaged-failed-nomove": "the recurring monitor A_monitor_10000 of an unmanaged resource " +
 		"with a failed start is not scheduled; Pacemaker keeps monitoring unmanaged resources",
