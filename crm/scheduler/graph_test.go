@@ -16,13 +16,8 @@ import (
 var knownGraphBugs = map[string]string{
 	"failure-timeout-expired": "no A_clear_failcount_0 on node1 for the expired fail-count " +
 		"(Pacemaker schedules a clear_failcount op when failure-timeout has passed)",
-	"group-anticolocation": "missing ordering G1_stopped_0 -> G2_start_0: for a -INFINITY colocation " +
-		"Pacemaker orders the primary's stop before the dependent's start on the node it leaves",
 	"maintenance-mode": "maintenance-mode=true: Pacemaker still probes (B_monitor_0 node1) and " +
 		"cancels recurring monitors (Cancel A_monitor_10000 node1); we schedule neither",
-	"noquorum-ignore-fence": "missing stonith 'reboot' node2 -> A_start_0 node1: starts of resources " +
-		"that require fencing wait for every fencing action, not only the fencing of the node " +
-		"they leave",
 	"failure-expired-moves-back": "A's failed start on node1 has expired: Pacemaker ignores " +
 		"that history, so it re-probes A on node1 (A_monitor_0 node1 -> A_start_0 node1) and " +
 		"clears the fail-count (A_clear_failcount_0 node1); we schedule neither",
@@ -30,14 +25,9 @@ var knownGraphBugs = map[string]string{
 		"pseudo action is missing from the graph",
 	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +
 		"node (Cancel A_monitor_10000 node1, Cancel B_monitor_10000 node1); we do not",
-	"requires-quorum-vs-fencing": "extra stonith 'reboot' node3 -> A_stop_0 node3: A has " +
-		"requires=quorum, so Pacemaker does not order its implied stop (nor its new start) " +
-		"after the fencing; only resources that require fencing wait for it",
 	"priority-stop-lower": "missing A_stop_0 node1 -> B_start_0 node1: for a -INFINITY " +
 		"colocation Pacemaker orders the stop of the resource leaving a node before the " +
 		"start of the one it conflicts with (as group-anticolocation)",
-	"startup-fencing-unseen": "missing stonith 'reboot' node3 -> A_start_0 node2 (as " +
-		"noquorum-ignore-fence: starts wait for every fencing action)",
 	"synthetic-12x80-s3": "as start-fresh (cross-node probe orderings before new resources' starts)",
 	"unmanaged-failed-nomove": "the recurring monitor A_monitor_10000 of an unmanaged resource " +
 		"with a failed start is not scheduled; Pacemaker keeps monitoring unmanaged resources",

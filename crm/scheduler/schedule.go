@@ -64,6 +64,7 @@ func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
 	cl.createProbes()
 	cl.internalOrderings()
 	cl.userOrderings()
+	cl.antiColocationOrderings()
 	cl.relaxedOrderings()
 	cl.scheduleFencing()
 	cl.propagate()
@@ -413,17 +414,30 @@ func (cl *Cluster) scheduleFencing() {
 		n.Fenced = true
 		// Stops on the fenced node become pseudo actions implied by the fence.
 		for _, r := range n.Running {
+			needsFencing := r.Requires == "fencing" || r.Requires == "unfencing"
 			for _, a := range r.actionList {
 				if a.Node == n && (a.Task == "stop" || a.Task == "demote") {
 					a.Pseudo = true
 					a.Runnable = true
 					a.Optional = false
-					cl.order(f, a, ordImpliesThen)
+					if needsFencing {
+						cl.order(f, a, ordImpliesThen)
+					}
 				}
 			}
+		}
+		// Starts of resources that require fencing wait for every fence;
+		// those that ran on the victim also need it to happen.
+		for _, r := range cl.primitives {
 			if r.Requires == "fencing" || r.Requires == "unfencing" {
+				flags := ordOptional
+				for _, rn := range r.RunningOn {
+					if rn == n {
+						flags = ordImpliesThen
+					}
+				}
 				for _, a := range cl.findActions(r, "start") {
-					cl.order(f, a, ordImpliesThen)
+					cl.order(f, a, flags)
 				}
 			}
 		}
@@ -1058,4 +1072,29 @@ func (cl *Cluster) optionalFor(f, t *Action) bool {
 		}
 	}
 	return true
+}
+
+// antiColocationOrderings orders, for each -INFINITY colocation, the
+// primary's stop before the dependent's start on the same node, so that the
+// two never run together even briefly.
+func (cl *Cluster) antiColocationOrderings() {
+	for _, co := range cl.colocations {
+		if co.score > -cib.Infinity || co.id == "group:internal_colocation" {
+			continue
+		}
+		prim, dep := co.primary, co.dependent
+		if dep.Parent != nil && dep.Parent.Kind == cib.KindGroup && dep.Parent.Children[0] == dep {
+			dep = dep.Parent
+		}
+		firsts := childDone(cl, prim, "stop")
+		thens := childAction(cl, dep, "start")
+		for _, f := range firsts {
+			for _, t := range thens {
+				if f.Node != nil && t.Node != nil && f.Node != t.Node {
+					continue
+				}
+				cl.order(f, t, ordOptional)
+			}
+		}
+	}
 }
