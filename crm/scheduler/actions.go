@@ -146,7 +146,7 @@ func (cl *Cluster) updateRunnable(a *Action) {
 		a.Runnable = false
 		return
 	}
-	if !r.Managed && a.Interval == 0 && a.Task != "stop" {
+	if !r.Managed && a.Interval == 0 && a.Task != "stop" && a.Task != "monitor" && a.Task != "cancel" {
 		// Non-recurring actions of unmanaged resources are forced optional;
 		// they stay runnable so they do not block other resources.
 		a.Optional = true

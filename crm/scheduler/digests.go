@@ -16,7 +16,11 @@ func (cl *Cluster) checkDefinitions() {
 	cfg := digest.Config{CIB: &cl.CIB.Config, Index: cl.Index, Now: cl.Now}
 	opts := digest.Options{Sanitized: cl.Sanitized, CIBFeatureSet: cl.CIB.GetAttr("crm_feature_set")}
 	for _, r := range cl.primitives {
-		if r.Orphan || r.Def == nil || !r.Managed {
+		if r.Orphan || r.Def == nil {
+			continue
+		}
+		if !r.Managed {
+			cl.maintenanceCancels(r)
 			continue
 		}
 		for _, n := range r.RunningOn {
@@ -93,6 +97,9 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 	for _, n := range r.clearFailcount {
 		cl.action(r, "clear_failcount", n, 0, false)
 	}
+	for _, n := range r.expiredOn {
+		cl.action(r, "clear_failcount", n, 0, false)
+	}
 }
 
 // definitionActions adds the actions decided by checkDefinitions once the
@@ -133,3 +140,26 @@ type rescheduleOp struct {
 }
 
 var _ = cib.Infinity
+
+// maintenanceCancels cancels the recurring operations of resources in
+// maintenance (cluster, node or resource level).
+func (cl *Cluster) maintenanceCancels(r *Resource) {
+	maint := cl.MaintenanceMode || isTrue(r.Meta["maintenance"])
+	for _, n := range r.RunningOn {
+		if !maint && !n.Maintenance {
+			continue
+		}
+		ops := r.opHistory[n.Name]
+		start := 0
+		for i, op := range ops {
+			if (op.Operation == "start" || op.Operation == "migrate_from") && op.OpStatus == execDone {
+				start = i
+			}
+		}
+		for _, op := range ops[start:] {
+			if op.Interval > 0 && op.OpStatus != execCancelled && op.OpStatus != execPending {
+				r.cancels = append(r.cancels, cancelOp{node: n, interval: op.Interval, task: op.Operation})
+			}
+		}
+	}
+}

@@ -18,9 +18,6 @@ var knownGraphBugs = map[string]string{
 		"(Pacemaker schedules a clear_failcount op when failure-timeout has passed)",
 	"maintenance-mode": "maintenance-mode=true: Pacemaker still probes (B_monitor_0 node1) and " +
 		"cancels recurring monitors (Cancel A_monitor_10000 node1); we schedule neither",
-	"failure-expired-moves-back": "A's failed start on node1 has expired: Pacemaker ignores " +
-		"that history, so it re-probes A on node1 (A_monitor_0 node1 -> A_start_0 node1) and " +
-		"clears the fail-count (A_clear_failcount_0 node1); we schedule neither",
 	"group-unmanaged-member": "see knownBugs[group-unmanaged-member]; also the G_start_0 " +
 		"pseudo action is missing from the graph",
 	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +

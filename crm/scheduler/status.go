@@ -346,12 +346,15 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	}
 	ops := append([]*cib.LRMOp(nil), lr.Ops...)
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].CallID < ops[j].CallID })
-	r.knownOn[n.Name] = true
 	r.opHistory[n.Name] = ops
+	known := false
 	role := RoleUnknown
 	onFail := ""
 	failed := false
 	for _, op := range ops {
+		if !(op.OpStatus != execPending && op.RCCode != targetRCOrDefault(op) && cl.failureExpired(r, n, op)) {
+			known = true
+		}
 		if op.OpStatus == execPending {
 			switch op.Operation {
 			case "start", "migrate_from":
@@ -397,6 +400,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 			success = true
 		}
 		if !success && cl.failureExpired(r, n, op) {
+			if cl.FailCount(r, n) > 0 || cl.rawFailCount(r, n) > 0 {
+				r.expiredOn = appendNode(r.expiredOn, n)
+			}
 			continue
 		}
 		if isProbe && rc == rcNotInstalled && op.OpStatus != execTimeout {
@@ -505,6 +511,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		if isProbe && rc == rcNotRunning {
 			role = RoleStopped
 		}
+	}
+	if known {
+		r.knownOn[n.Name] = true
 	}
 	if role == RoleUnknown {
 		role = RoleStopped
@@ -690,6 +699,37 @@ func (cl *Cluster) FailCount(r *Resource, n *Node) int {
 		lf := cl.lastFailureTime(r, n)
 		if lf > 0 && cl.Now.Unix() >= lf+r.FailureTimeout {
 			return 0
+		}
+	}
+	return total
+}
+
+func targetRCOrDefault(op *cib.LRMOp) int {
+	t := targetRC(op)
+	if t < 0 {
+		t = rcOK
+		if op.Operation == "monitor" && op.Interval == 0 {
+			t = rcNotRunning
+		}
+	}
+	return t
+}
+
+func appendNode(list []*Node, n *Node) []*Node {
+	for _, x := range list {
+		if x == n {
+			return list
+		}
+	}
+	return append(list, n)
+}
+
+// rawFailCount is the fail-count of r on n ignoring failure-timeout.
+func (cl *Cluster) rawFailCount(r *Resource, n *Node) int {
+	total := 0
+	for k, v := range n.Attrs {
+		if failAttrMatches(k, "fail-count-", r.BaseID) {
+			total = cib.AddScores(total, cib.Score(v))
 		}
 	}
 	return total

@@ -148,6 +148,7 @@ type Resource struct {
 	forceStopOn    map[string]bool
 	defChange      bool
 	failureIgnored bool
+	expiredOn      []*Node
 	reload         bool
 	reschedule     []int64
 	rescheduleOn   []rescheduleOp
