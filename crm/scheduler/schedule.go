@@ -64,6 +64,7 @@ func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
 	cl.createProbes()
 	cl.internalOrderings()
 	cl.userOrderings()
+	cl.orderThenProbes()
 	cl.antiColocationOrderings()
 	cl.relaxedOrderings()
 	cl.scheduleFencing()
@@ -1094,6 +1095,41 @@ func (cl *Cluster) antiColocationOrderings() {
 					continue
 				}
 				cl.order(f, t, ordOptional)
+			}
+		}
+	}
+}
+
+// orderThenProbes orders, for every "first start then start" ordering
+// between primitives, the then-resource's probes before the first
+// resource's stop on the same node: the then-resource's state there must be
+// known before its dependency goes away (Pacemaker's order_then_probes).
+func (cl *Cluster) orderThenProbes() {
+	type pair struct{ f, t *Resource }
+	seen := map[pair]bool{}
+	for _, a := range cl.Actions {
+		if a.Rsc == nil || a.Rsc.Kind != cib.KindPrimitive || a.Task != "start" {
+			continue
+		}
+		for _, e := range a.after {
+			t := e.then
+			if t.Rsc == nil || t.Rsc.Kind != cib.KindPrimitive || t.Task != "start" || t.Rsc == a.Rsc || e.flags&ordImpliesThen == 0 {
+				continue
+			}
+			k := pair{a.Rsc, t.Rsc}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			for _, probe := range t.Rsc.actionList {
+				if probe.Task != "monitor" || probe.Interval != 0 || probe.Node == nil {
+					continue
+				}
+				for _, st := range a.Rsc.actionList {
+					if st.Task == "stop" && st.Node == probe.Node {
+						cl.order(probe, st, ordOptional)
+					}
+				}
 			}
 		}
 	}
