@@ -26,6 +26,8 @@ type Action struct {
 
 	before []*edge // orderings where this action is "then"
 	after  []*edge // orderings where this action is "first"
+	// link marks a node-less optional action that only carries orderings.
+	link bool
 	// printAlways puts an optional action in the graph anyway.
 	printAlways bool
 	// adoptable marks a node-less action created before assignment.
@@ -107,13 +109,16 @@ func (cl *Cluster) findAction(r *Resource, task string, n *Node) *Action {
 	if r == nil {
 		return nil
 	}
-	return r.actions[actionMapKey(task, n, 0)]
+	if a := r.actions[actionMapKey(task, n, 0)]; a != nil && !a.link {
+		return a
+	}
+	return nil
 }
 
 func (cl *Cluster) findActions(r *Resource, task string) []*Action {
 	var out []*Action
 	for _, a := range r.actionList {
-		if a.Task == task && a.Interval == 0 {
+		if a.Task == task && a.Interval == 0 && !a.link {
 			out = append(out, a)
 		}
 	}
@@ -573,7 +578,7 @@ func (a *Action) Inputs() []*Action {
 
 // InGraph reports whether the action is part of the executable transition
 // graph: required and runnable.
-func (a *Action) InGraph() bool { return (!a.Optional || a.printAlways) && a.Runnable }
+func (a *Action) InGraph() bool { return (!a.Optional || a.printAlways) && a.Runnable && !a.link }
 
 // GraphActions returns the actions of the transition graph in creation order.
 func (t *Transition) GraphActions() []*Action {

@@ -114,6 +114,13 @@ func (cl *Cluster) internalOrderings() {
 		cl.order(stop, stopped, ordRunnableLeft)
 		var prev *Resource
 		for i, c := range r.Children {
+			if r.Kind == cib.KindGroup && c.Kind == cib.KindPrimitive && len(cl.findActions(c, "stop")) == 0 {
+				// Keyed orderings create the missing "then" action: an
+				// optional, node-less stop that only links the chain.
+				l := cl.action(c, "stop", nil, 0, true)
+				l.Runnable = true
+				l.link = true
+			}
 			cStart, cStop := childAction(cl, c, "start"), childAction(cl, c, "stop")
 			cRunning, cStopped := childDone(cl, c, "start"), childDone(cl, c, "stop")
 			if r.Kind == cib.KindClone {
@@ -212,7 +219,13 @@ func childAction(cl *Cluster, r *Resource, task string) []*Action {
 		}
 		return nil
 	}
-	return cl.findActions(r, task)
+	if out := cl.findActions(r, task); len(out) > 0 {
+		return out
+	}
+	if l := r.actions[actionMapKey(task, nil, 0)]; l != nil && l.link {
+		return []*Action{l}
+	}
+	return nil
 }
 
 // childDone returns the "done" actions (running/stopped) of a child.
@@ -224,7 +237,7 @@ func childDone(cl *Cluster, r *Resource, task string) []*Action {
 		}
 		return nil
 	}
-	return cl.findActions(r, task)
+	return childAction(cl, r, task)
 }
 
 func (cl *Cluster) userOrderings() {
@@ -995,6 +1008,9 @@ func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
 		var ca *Action
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, task) {
+				if x.link {
+					continue
+				}
 				ca = x
 				break
 			}
