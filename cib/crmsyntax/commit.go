@@ -34,6 +34,9 @@ func checkCommit(cfg *cib.Configuration, opsRef map[*cib.Resource]string) error 
 	ix := cib.NewIndex(cfg)
 	checkSets := func(owner string, sets []*cib.NVSet) {
 		for _, s := range sets {
+			if s.Score != "" && !schemaScore(s.Score) {
+				add("%s: attribute set %s has score %q, not an integer or [+-]INFINITY", owner, s.ID, s.Score)
+			}
 			if len(s.Rules) > 1 {
 				add("%s: attribute set %s has more than one rule", owner, s.ID)
 			}
@@ -49,7 +52,56 @@ func checkCommit(cfg *cib.Configuration, opsRef map[*cib.Resource]string) error 
 		checkSets("node "+n.ID, n.Instance)
 		checkSets("node "+n.ID, n.Utilization)
 	}
+	role := func(where, v string) {
+		if v != "" && !schemaRoles[v] {
+			add("%s: role %q is not allowed by the schema", where, v)
+		}
+	}
+	for _, c := range cfg.Constraints {
+		switch x := c.(type) {
+		case *cib.Location:
+			role(x.ID, x.Role)
+			for _, r := range x.Rules {
+				role(r.ID, r.Role)
+			}
+			for _, rs := range x.Sets {
+				role(rs.ID, rs.Role)
+			}
+		case *cib.Colocation:
+			role(x.ID, x.RscRole)
+			role(x.ID, x.WithRscRole)
+			for _, rs := range x.Sets {
+				role(rs.ID, rs.Role)
+			}
+			if len(x.Sets) > 0 && x.NodeAttribute != "" {
+				add("%s: node-attribute is not allowed with resource sets", x.ID)
+			}
+		case *cib.Order:
+			for _, rs := range x.Sets {
+				role(rs.ID, rs.Role)
+			}
+		case *cib.RawConstraint:
+			if el, ok := isTicket(x); ok {
+				for _, ref := range ticketRefs(el) {
+					if r, _ := ix.Resources[ref]; r == nil && ix.Tags[ref] == nil {
+						add("rsc_ticket %s: resource %q does not exist", el.Get("id"), ref)
+					}
+				}
+				role(el.Get("id"), el.Get("rsc-role"))
+			}
+		}
+	}
 	for _, r := range allResources(cfg) {
+		for _, op := range r.Ops {
+			role(op.ID, op.Role)
+		}
+		for _, sets := range [][]*cib.NVSet{r.Instance, r.Meta} {
+			for _, s := range sets {
+				for _, rl := range s.Rules {
+					role(rl.ID, rl.Role)
+				}
+			}
+		}
 		if r.Kind == cib.KindPrimitive || r.Kind == cib.KindTemplate {
 			if r.Template == "" && !schemaClasses[r.Class] {
 				add("%s: resource class %q is not allowed by the schema", r.ID, r.Class)
@@ -92,3 +144,30 @@ func hasOpsID(cfg *cib.Configuration, id string) bool {
 // schemaClasses are the resource classes the Pacemaker 2.1 schema accepts.
 var schemaClasses = map[string]bool{"ocf": true, "lsb": true, "heartbeat": true, "stonith": true,
 	"upstart": true, "service": true, "systemd": true, "nagios": true}
+
+// schemaRoles are the role names the Pacemaker 2.1 schema accepts.
+var schemaRoles = map[string]bool{"Started": true, "Stopped": true, "Master": true, "Slave": true,
+	"Promoted": true, "Unpromoted": true}
+
+// schemaScore reports whether v is a valid score in the schema's sense.
+func schemaScore(v string) bool {
+	switch v {
+	case "INFINITY", "+INFINITY", "-INFINITY":
+		return true
+	}
+	if v == "" {
+		return false
+	}
+	if v[0] == '+' || v[0] == '-' {
+		v = v[1:]
+	}
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -402,6 +402,71 @@ func TestShowOfOracleCIB(t *testing.T) {
 	}
 }
 
+// TestHeartbeatExpectedCRM runs the reference translations of the
+// heartbeat migration cases (expected.crm) against their crmsh 4.4.1
+// oracle outputs.
+func TestHeartbeatExpectedCRM(t *testing.T) {
+	dir := "../../../shared/heartbeat-cases/cases"
+	cases, _ := filepath.Glob(filepath.Join(dir, "*", "expected.crm"))
+	if len(cases) == 0 {
+		t.Skipf("heartbeat cases not available in %s", dir)
+	}
+	pass := 0
+	for _, in := range cases {
+		d := filepath.Dir(in)
+		c := oracleCase{name: filepath.Base(d), input: in, dir: filepath.Join(d, "oracle")}
+		if _, err := os.Stat(filepath.Join(c.dir, "session.log")); err != nil {
+			continue
+		}
+		r := runOracleCase(t, c)
+		if r.xmlOK && r.showOK {
+			pass++
+		} else {
+			t.Errorf("%s differs from crmsh 4.4.1:\n%s", c.name, r.why)
+		}
+	}
+	t.Logf("heartbeat expected.crm cases: %d/%d", pass, len(cases))
+}
+
+// TestCIBTests runs crmsh's own cibtests that stay within what this package
+// implements (configure-level statements on shadow.base) and compares the
+// resulting configuration with the expected CIB.
+func TestCIBTests(t *testing.T) {
+	needCases(t)
+	for _, ver := range []string{"crmsh-4.4.1", "crmsh-5.1.0-rc2"} {
+		dir := filepath.Join(casesDir, ver, "cibtests")
+		base, err := os.ReadFile(filepath.Join(dir, "shadow.base"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"001", "002"} {
+			in, err := os.ReadFile(filepath.Join(dir, n+".input"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(dir, n+".exp.xml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := cib.Parse(base)
+			if err != nil {
+				t.Fatalf("%s shadow.base: %v", ver, err)
+			}
+			s := NewSession(&doc.Config, nil)
+			if err := s.Exec(string(in)); err != nil {
+				t.Errorf("%s/%s: %v", ver, n, err)
+			}
+			if err := s.CheckCommit(); err != nil {
+				t.Errorf("%s/%s: commit refused: %v", ver, n, err)
+			}
+			got, exp := canonConfig(s.ConfigElement()), oracleConfig(t, want)
+			if got != exp {
+				t.Errorf("%s/%s:\ngot  %s\nwant %s", ver, n, got, exp)
+			}
+		}
+	}
+}
+
 // TestOracleExtra runs the crmsh 4.4.1 oracle cases stored in
 // testdata/oracle-extra (generated for this package; no ../shared needed).
 // Every one must match exactly.

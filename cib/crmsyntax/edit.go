@@ -34,8 +34,9 @@ func (p *parser) deleteCmd() error {
 }
 
 // deleteObject removes the object with id. Containers leave their children
-// at top level; references in constraints and tags are removed (a clone's
-// references move to its child, as crmsh does).
+// at top level and their references move to the first child, as crmsh
+// does; references to a deleted primitive are removed from constraints
+// and tags.
 func (s *Session) deleteObject(id string) bool {
 	cfg := s.cfg
 	if r, parent := s.findResource(id); r != nil {
@@ -59,11 +60,12 @@ func (s *Session) deleteObject(id string) bool {
 			rest := append([]*cib.Resource(nil), cfg.Resources[idx+1:]...)
 			cfg.Resources = append(append(cfg.Resources[:idx:idx], r.Children...), rest...)
 		}
-		if (r.Kind == cib.KindClone || r.Kind == cib.KindMaster) && len(r.Children) == 1 {
-			s.renameRefs(r.ID, r.Children[0].ID)
-		} else {
-			s.removeRefs(r.ID)
+		if len(r.Children) > 0 {
+			// crmsh points simple constraints at the (first) child and
+			// drops the container from resource sets
+			s.renameSimpleRefs(r.ID, r.Children[0].ID)
 		}
+		s.removeRefs(r.ID)
 		return true
 	}
 	for i, c := range cfg.Constraints {
@@ -128,6 +130,10 @@ func (s *Session) renameRefs(old, new string) {
 		}
 	}
 	for _, c := range s.cfg.Constraints {
+		if el, ok := isTicket(c); ok {
+			renameTicketRefs(el, old, new)
+			continue
+		}
 		switch x := c.(type) {
 		case *cib.Location:
 			sub(&x.Rsc)
@@ -152,11 +158,43 @@ func (s *Session) renameRefs(old, new string) {
 	}
 }
 
+// renameSimpleRefs replaces resource id old by new where a constraint
+// names a single resource (not in resource sets).
+func (s *Session) renameSimpleRefs(old, new string) {
+	sub := func(v *string) {
+		if *v == old {
+			*v = new
+		}
+	}
+	for _, c := range s.cfg.Constraints {
+		switch x := c.(type) {
+		case *cib.Location:
+			sub(&x.Rsc)
+		case *cib.Colocation:
+			sub(&x.Rsc)
+			sub(&x.WithRsc)
+		case *cib.Order:
+			sub(&x.First)
+			sub(&x.Then)
+		case *cib.RawConstraint:
+			if el, ok := isTicket(x); ok && el.Get("rsc") == old {
+				el.Set("rsc", new)
+			}
+		}
+	}
+}
+
 // removeRefs drops references to id from constraints and tags. Set
 // constraints shrink; one left with two resources becomes the simple form.
 func (s *Session) removeRefs(id string) {
 	var keep []cib.Constraint
 	for _, c := range s.cfg.Constraints {
+		if el, ok := isTicket(c); ok {
+			if dropTicketRef(el, id) {
+				keep = append(keep, c)
+			}
+			continue
+		}
 		switch x := c.(type) {
 		case *cib.Location:
 			if x.Rsc == id {

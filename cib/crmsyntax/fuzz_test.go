@@ -34,6 +34,13 @@ func FuzzParse(f *testing.F) {
 			if out2 != out {
 				t.Fatalf("input %q\nshown as %q\nthen as %q", src, out, out2)
 			}
+			// applying the shown text as an update changes nothing
+			if err := s.Update(out); err != nil {
+				t.Fatalf("input %q\nshown as %q\nupdate failed: %v", src, out, err)
+			}
+			if out3 := s.Show(ShowOptions{NoObscure: true}); out3 != out {
+				t.Fatalf("input %q\nshown as %q\nafter update %q", src, out, out3)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package crmsyntax
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -119,20 +120,20 @@ func TestDuplicatesAndMissingObjects(t *testing.T) {
 
 func TestShowDialects(t *testing.T) {
 	s := mustRun(t, `primitive d ocf:linbit:drbd op monitor interval=29s role=Master
-ms ms_d d meta notify=true
+ms ms_d d meta notify=true master-max=1
 primitive w Dummy
 colocation c inf: w ms_d:Master
 location l ms_d rule $role=Slave -inf: #uname eq n2
 property stonith-enabled=true
 `)
 	classic := Show(s.cfg)
-	for _, want := range []string{"ms ms_d d \\\n\tmeta notify=true", "role=Master", "c inf: w ms_d:Master", "$role=Slave", "stonith-enabled=true"} {
+	for _, want := range []string{"ms ms_d d \\\n\tmeta notify=true master-max=1", "role=Master", "c inf: w ms_d:Master", "$role=Slave", "stonith-enabled=true"} {
 		if !strings.Contains(classic, want) {
 			t.Errorf("classic show lacks %q:\n%s", want, classic)
 		}
 	}
 	cur := ShowWith(s.cfg, ShowOptions{Dialect: Current})
-	for _, want := range []string{"clone ms_d d \\\n\tmeta notify=true promotable=true", "role=Promoted", "ms_d:Promoted", "$role=Unpromoted", "fencing-enabled=true"} {
+	for _, want := range []string{"clone ms_d d \\\n\tmeta notify=true promoted-max=1 promotable=true", "role=Promoted", "ms_d:Promoted", "$role=Unpromoted", "fencing-enabled=true"} {
 		if !strings.Contains(cur, want) {
 			t.Errorf("current show lacks %q:\n%s", want, cur)
 		}
@@ -238,5 +239,100 @@ func TestShowFromParsedCIBUsesHeuristicOrder(t *testing.T) {
 	want := "primitive p Dummy \\\n\top start timeout=20s interval=0 \\\n\top monitor interval=10s role=Slave timeout=5s\n"
 	if got := Show(&c.Config); got != want {
 		t.Errorf("show of a parsed CIB:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestShowSelectedIDs(t *testing.T) {
+	s := mustRun(t, "node n1\nprimitive a Dummy\nprimitive b Dummy\nclone c b\nlocation l a 10: n1\nfencing_topology n1: a\nproperty x=1\n")
+	got := s.Show(ShowOptions{IDs: []string{"a", "c", "l", "fencing_topology", "cib-bootstrap-options"}})
+	want := "primitive a Dummy\nclone c b\nlocation l a 10: n1\nfencing_topology a\nproperty cib-bootstrap-options: \\\n\tx=1\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func BenchmarkParseAndShow(b *testing.B) {
+	data, err := os.ReadFile("testdata/oracle-extra/misc-1/input.crm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := string(data)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		s := NewSession(&cib.Configuration{}, nil)
+		_ = s.Exec(src)
+		_ = s.Show(ShowOptions{})
+	}
+}
+
+func TestUpdateReplacesInPlace(t *testing.T) {
+	s := mustRun(t, `primitive a Dummy params x=1
+primitive b Dummy
+primitive c Dummy
+group g a b
+location l g 100: n1
+colocation co inf: c g
+fencing_topology n1: c
+`)
+	// the "edit" flow: show one object, change it, apply the text
+	text := s.Show(ShowOptions{IDs: []string{"a"}})
+	text = strings.Replace(text, "x=1", "x=2 y=3", 1)
+	if err := s.Update(text + "group g b a\nlocation l g -inf: n2\n"); err != nil {
+		t.Fatal(err)
+	}
+	out := s.Show(ShowOptions{})
+	for _, want := range []string{"primitive a Dummy \\\n\tparams x=2 y=3", "group g b a", "location l g -inf: n2", "colocation co inf: c g", "fencing_topology \\\n\tn1: c"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after update, show lacks %q:\n%s", want, out)
+		}
+	}
+	ids := map[string]bool{}
+	collectIDs(s.ConfigElement(), ids)
+	if !ids["a-instance_attributes-x"] || ids["a-instance_attributes-0"] {
+		t.Errorf("replacement did not reuse the generated ids: %v", ids)
+	}
+	// a group that drops a member leaves it at top level; a failing
+	// replacement keeps the old object
+	if err := s.Update("group g a\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update("primitive c Dummy params bad\"quote\n"); err == nil {
+		t.Fatal("bad statement accepted")
+	}
+	out = s.Show(ShowOptions{})
+	if !strings.Contains(out, "group g a\n") || !strings.Contains(out, "primitive b Dummy") || !strings.Contains(out, "primitive c Dummy\n") {
+		t.Errorf("after group update:\n%s", out)
+	}
+	if len(s.cfg.Resources) != 3 {
+		t.Errorf("want g, b and c at top level, got %d resources", len(s.cfg.Resources))
+	}
+	// Exec (not Update) still refuses duplicates
+	if err := s.Exec("primitive a Dummy\n"); !errors.Is(err, ErrDuplicateID) {
+		t.Errorf("Exec accepted a duplicate: %v", err)
+	}
+}
+
+func TestMonitorAndTicket(t *testing.T) {
+	s := mustRun(t, `primitive p Dummy
+primitive q Dummy
+monitor p:Master 10s:20s
+rsc_ticket t1 tk: p q:Started loss-policy=fence
+rsc_ticket t2 tk: q
+delete q
+`)
+	out := s.Show(ShowOptions{})
+	for _, want := range []string{"op monitor role=Master interval=10s timeout=20s", "rsc_ticket t1 tk: p loss-policy=fence"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "t2") {
+		t.Errorf("ticket on a deleted resource kept:\n%s", out)
+	}
+	if err := s.Exec("rsc_ticket t3 tk: p missing\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckCommit(); !errors.Is(err, ErrCommit) {
+		t.Errorf("ticket on a missing resource accepted: %v", err)
 	}
 }

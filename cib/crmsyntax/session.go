@@ -46,7 +46,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // Session applies crm configure statements to a configuration, the way
 // "crm -f" does in crmsh 4.4.1: every statement is applied on its own and a
 // failing statement is reported and skipped while the others still apply.
-// A Session is not safe for concurrent use.
+// The session indexes the ids of cfg when it starts: start a new Session
+// after changing cfg by other means. A Session is not safe for concurrent
+// use, and cfg must not be used elsewhere while the session runs.
 type Session struct {
 	cfg *cib.Configuration
 	log *slog.Logger
@@ -63,6 +65,8 @@ type Session struct {
 	rulesAfterPairs map[*cib.NVSet]bool
 	// comments written before objects, by object key ("primitive d0")
 	comments map[string][]string
+	// updating: statements replace existing objects with the same id
+	updating bool
 	// Errors collects every problem reported by Exec, in order.
 	Errors []*Error
 	// Warnings collects non-fatal notices (deprecated syntax).
@@ -89,6 +93,17 @@ func (s *Session) Config() *cib.Configuration { return s.cfg }
 // (each an *Error), or nil.
 func Apply(cfg *cib.Configuration, src string) error {
 	s := NewSession(cfg, nil)
+	return s.Exec(src)
+}
+
+// Update runs statements like Exec, except that a statement defining an
+// object that already exists replaces that object in place (a primitive
+// inside a group stays in the group; constraints keep their position and
+// references to the object are left alone). This is "crm configure load
+// update" and what "edit" needs to apply an edited text.
+func (s *Session) Update(src string) error {
+	s.updating = true
+	defer func() { s.updating = false }()
 	return s.Exec(src)
 }
 
@@ -164,6 +179,10 @@ func (s *Session) execStatement(st statement) (err error) {
 		return p.fencingTopology()
 	case "tag":
 		return p.tag()
+	case "monitor":
+		return p.monitor()
+	case "rsc_ticket":
+		return p.ticket()
 	case "delete", "rm":
 		return p.deleteCmd()
 	case "rename":
@@ -232,6 +251,8 @@ type parser struct {
 	toks []token
 	i    int
 	key  string // "<kind> <id>" of the object created, for comments
+	// repl is the object being replaced (Update)
+	repl *replacement
 }
 
 func (p *parser) done() bool { return p.i >= len(p.toks) }

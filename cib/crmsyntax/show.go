@@ -29,6 +29,10 @@ type ShowOptions struct {
 	NoObscure bool
 	// NoComments drops the comments a Session remembers ("crm -f" does).
 	NoComments bool
+	// IDs, when not empty, limits the output to these objects (like
+	// "crm configure show <id> ..."); fencing_topology has the id
+	// "fencing_topology", attribute sets their set id.
+	IDs []string
 }
 
 // Show prints cfg the way "crm configure show" (crmsh 4.4.1) does. It only
@@ -66,6 +70,24 @@ type object struct {
 	head     string
 	conts    []string
 	comments []string
+}
+
+// id is the object's id, taken from its key.
+func (o object) id() string {
+	f := strings.Fields(o.key)
+	if len(f) >= 2 {
+		return f[1]
+	}
+	return o.key
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (o object) String() string {
@@ -128,18 +150,27 @@ func (w *shower) all() string {
 		}
 	}
 	for _, r := range byKind(cib.KindBundle) {
-		objs = append(objs, object{head: "bundle " + r.ID})
+		// bundles are kept as raw XML by the model
+		objs = append(objs, xmlObject(r.Element()))
 	}
 	for _, t := range sortByID(cfg.Tags, func(t *cib.Tag) string { return t.ID }) {
 		objs = append(objs, object{head: "tag " + t.ID + " " + strings.Join(t.Refs, " ")})
 	}
+	var tickets []*cib.Element
 	for _, c := range sortByID(cfg.Constraints, func(c cib.Constraint) string { return c.ConstraintID() }) {
+		if el, ok := isTicket(c); ok {
+			tickets = append(tickets, el)
+			continue
+		}
 		if o, ok := w.constraint(c); ok {
 			objs = append(objs, o)
 		}
 	}
 	if cfg.HasFencingTopology || len(cfg.Fencing) > 0 {
 		objs = append(objs, w.fencing())
+	}
+	for _, el := range tickets {
+		objs = append(objs, w.ticket(el))
 	}
 	for _, s := range sortByID(cfg.CRMConfig, func(s *cib.NVSet) string { return s.ID }) {
 		objs = append(objs, w.propertySet("property", s))
@@ -150,6 +181,12 @@ func (w *shower) all() string {
 	for _, s := range sortByID(cfg.OpDefaults, func(s *cib.NVSet) string { return s.ID }) {
 		objs = append(objs, w.propertySet("op_defaults", s))
 	}
+	// sections the model keeps raw (acls, alerts): shown as XML
+	for _, el := range cfg.Other {
+		if len(el.Children) > 0 {
+			objs = append(objs, xmlObject(el))
+		}
+	}
 	var b strings.Builder
 	for _, o := range objs {
 		if o.key == "" {
@@ -157,6 +194,9 @@ func (w *shower) all() string {
 			if f := strings.Fields(o.key); len(f) >= 2 {
 				o.key = f[0] + " " + f[1]
 			}
+		}
+		if len(w.opts.IDs) > 0 && !contains(w.opts.IDs, o.id()) {
+			continue
 		}
 		if !w.opts.NoComments {
 			o.comments = w.comments[o.key]
@@ -219,8 +259,18 @@ func (w *shower) obscured(name string) bool {
 	return false
 }
 
+// currentNames maps classic attribute names to the current spelling.
+var currentNames = map[string]string{
+	"stonith-enabled": "fencing-enabled",
+	"master-max":      "promoted-max",
+	"master-node-max": "promoted-node-max",
+}
+
 func (w *shower) role(r string) string {
 	if w.opts.Dialect == Current {
+		if n, ok := normRole(r); ok {
+			r = n
+		}
 		switch r {
 		case "Master":
 			return "Promoted"
@@ -269,8 +319,14 @@ func (w *shower) pairs(pairs []*cib.NVPair, property bool) []string {
 			out = append(out, "@"+p.IDRef)
 		default:
 			name := p.Name
-			if property && w.opts.Dialect == Current && name == "stonith-enabled" {
-				name = "fencing-enabled"
+			if w.opts.Dialect == Current {
+				if n, ok := currentNames[name]; ok && (property || name != "stonith-enabled") {
+					name = n
+				}
+			}
+			if !p.HasValue && p.Value == "" {
+				out = append(out, name)
+				continue
 			}
 			v := quote(p.Value)
 			if w.obscured(p.Name) {
@@ -617,7 +673,38 @@ func withSuffix(id, suffix string) string {
 	return id + ":" + suffix
 }
 
+// ambiguousSets reports adjacent plain sets with the same role/action,
+// which the crm language cannot tell apart (crmsh shows such constraints
+// as XML).
+func ambiguousSets(sets []*cib.ResourceSet) bool {
+	plain := func(rs *cib.ResourceSet) bool { return rs.RequireAll != "false" && rs.Sequential != "false" }
+	for i := 1; i < len(sets); i++ {
+		a, b := sets[i-1], sets[i]
+		if plain(a) && plain(b) && a.Role == b.Role && a.Action == b.Action {
+			return true
+		}
+	}
+	return false
+}
+
+func constraintSets(c cib.Constraint) []*cib.ResourceSet {
+	switch x := c.(type) {
+	case *cib.Location:
+		return x.Sets
+	case *cib.Colocation:
+		return x.Sets
+	case *cib.Order:
+		return x.Sets
+	}
+	return nil
+}
+
 func (w *shower) constraint(c cib.Constraint) (object, bool) {
+	if ambiguousSets(constraintSets(c)) {
+		o := xmlObject(cib.ConstraintElement(c))
+		o.key = constraintKind(c) + " " + c.ConstraintID()
+		return o, true
+	}
 	switch x := c.(type) {
 	case *cib.Location:
 		head := "location " + x.ID + " "
@@ -672,6 +759,9 @@ func (w *shower) constraint(c cib.Constraint) (object, bool) {
 			head += " symmetrical=" + quote(x.Symmetrical)
 		}
 		return object{head: head}, true
+	case *cib.RawConstraint:
+		// constraints the model keeps raw (rsc_ticket)
+		return xmlObject(x.El), true
 	}
 	return object{}, false
 }
@@ -790,7 +880,7 @@ func xmlObject(el *cib.Element) object {
 		lines = append(lines, strings.Repeat("  ", depth)+"</"+e.Name+">")
 	}
 	walk(el, 0)
-	return object{head: "xml " + strings.Join(lines, " \\\n")}
+	return object{head: "xml " + strings.Join(lines, " \\\n"), key: kindName(el.Name) + " " + el.Get("id")}
 }
 
 func xmlEscape(s string) string {
