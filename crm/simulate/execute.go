@@ -109,8 +109,6 @@ func graphInputs(a *scheduler.Action, inGraph map[*scheduler.Action]bool) []*sch
 			seen[in] = true
 			if inGraph[in] {
 				out = append(out, in)
-			} else {
-				walk(in)
 			}
 		}
 	}
