@@ -43,6 +43,7 @@ func (cl *Cluster) checkDefinitions() {
 				if errors.Is(err, digest.ErrOrphanOp) {
 					if cl.StopOrphanActions {
 						r.cancels = append(r.cancels, cancelOp{node: n, interval: op.Interval, task: op.Operation})
+						r.early = append(r.early, earlyAction{task: "cancel", node: n, interval: op.Interval})
 					}
 					continue
 				}
@@ -50,17 +51,26 @@ func (cl *Cluster) checkDefinitions() {
 					continue
 				}
 				act, _ := digest.Check(in, digest.RecordedFromLRMOp(op), opts)
+				opChanged := true
 				switch act {
 				case digest.ForceRestart:
 					r.defChange = true
-					changed = true
+					r.early = append(r.early, earlyAction{task: "start"})
 				case digest.Reload:
 					r.reload = true
-					changed = true
+					r.early = append(r.early, earlyAction{task: "reload-agent", node: n})
 				case digest.Reschedule:
 					r.reschedule = append(r.reschedule, op.Interval)
 					r.rescheduleOn = append(r.rescheduleOn, rescheduleOp{node: n, interval: op.Interval})
+					r.early = append(r.early, earlyAction{task: "monitor", node: n, interval: op.Interval})
+				default:
+					opChanged = false
+				}
+				if opChanged {
 					changed = true
+					if cl.FailCount(r, n) > 0 {
+						r.early = append(r.early, earlyAction{task: "clear_failcount", node: n})
+					}
 				}
 			}
 			if changed && cl.FailCount(r, n) > 0 {
@@ -82,14 +92,27 @@ type cancelOp struct {
 // fail-count clearing.
 func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 	if r.defChange {
-		st := cl.action(r, "start", nil, 0, false)
-		st.adoptable = true
-		st.setReason("resource definition change", true)
 		r.reload = false
 	}
-	for _, rs := range r.rescheduleOn {
-		// Optional until the resource is known to stay on that node.
-		cl.action(r, "monitor", rs.node, rs.interval, true)
+	// In the order Pacemaker creates them while checking each history entry.
+	for _, e := range r.early {
+		switch e.task {
+		case "start":
+			st := cl.action(r, "start", nil, 0, false)
+			st.adoptable = true
+			st.setReason("resource definition change", true)
+		case "reload-agent":
+			if r.reload {
+				cl.action(r, "reload-agent", e.node, 0, false)
+			}
+		case "monitor":
+			// Optional until the resource is known to stay on that node.
+			cl.action(r, "monitor", e.node, e.interval, true)
+		case "cancel":
+			cl.action(r, "cancel", e.node, e.interval, false)
+		case "clear_failcount":
+			cl.action(r, "clear_failcount", e.node, 0, false)
+		}
 	}
 	for _, c := range r.cancels {
 		cl.action(r, "cancel", c.node, c.interval, false)
@@ -115,12 +138,23 @@ func (cl *Cluster) definitionActions(r *Resource) {
 	}
 	if r.reload && r.Assigned != nil && len(r.RunningOn) == 1 && r.RunningOn[0] == r.Assigned {
 		rl := cl.action(r, "reload-agent", r.Assigned, 0, false)
+		rl.Optional = false
+		for _, a := range r.actionList {
+			if a.Task == "monitor" && a.Interval > 0 && a.Node == r.Assigned {
+				cl.order(rl, a, ordOptional)
+			}
+		}
 		if st := cl.findAction(r, "stop", r.Assigned); st != nil {
 			// A required stop cancels the reload.
 			cl.order(st, rl, ordOptional|ordThenCancelsFirst)
 		}
 	} else {
 		r.reload = false
+		for _, a := range r.actionList {
+			if a.Task == "reload-agent" {
+				a.Optional = true
+			}
+		}
 	}
 	for _, iv := range r.reschedule {
 		if r.Assigned == nil {
@@ -132,6 +166,12 @@ func (cl *Cluster) definitionActions(r *Resource) {
 			}
 		}
 	}
+}
+
+type earlyAction struct {
+	task     string
+	node     *Node
+	interval int64
 }
 
 type rescheduleOp struct {

@@ -152,6 +152,7 @@ type Resource struct {
 	reload         bool
 	reschedule     []int64
 	rescheduleOn   []rescheduleOp
+	early          []earlyAction
 	cancels        []cancelOp
 	clearFailcount []*Node
 	hardBanned     []string
