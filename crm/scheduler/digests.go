@@ -109,7 +109,17 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 			// Optional until the resource is known to stay on that node.
 			cl.action(r, "monitor", e.node, e.interval, true)
 		case "cancel":
-			cl.action(r, "cancel", e.node, e.interval, false)
+			// The cancel takes over the recurring monitor's action (same
+			// key), keeping its id, as Pacemaker's cancel actions do.
+			mk := actionMapKey("monitor", e.node, e.interval)
+			if m, ok := r.actions[mk]; ok {
+				delete(r.actions, mk)
+				m.Task = "cancel"
+				m.Optional = false
+				r.actions[actionMapKey("cancel", e.node, e.interval)] = m
+			} else {
+				cl.action(r, "cancel", e.node, e.interval, false)
+			}
 		case "clear_failcount":
 			cl.action(r, "clear_failcount", e.node, 0, false)
 		}
@@ -164,6 +174,15 @@ func (cl *Cluster) definitionActions(r *Resource) {
 			if a.Task == "monitor" && a.Interval == iv && a.Node == r.Assigned {
 				a.Optional = false
 			}
+		}
+	}
+	// A cancel waits for the resource's stops (Pacemaker's CancelXmlOp).
+	for _, a := range r.actionList {
+		if a.Task != "cancel" {
+			continue
+		}
+		for _, st := range cl.findActions(r, "stop") {
+			cl.order(st, a, ordOptional)
 		}
 	}
 }

@@ -568,6 +568,32 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		if roleRank(role) > roleRank(r.Role) {
 			r.Role = role
 		}
+		cl.unpackRecurring(r, n, ops)
+	}
+}
+
+// unpackRecurring creates optional actions for the recurring operations
+// active since the last start, as Pacemaker does while unpacking (they
+// keep these early ids if they are scheduled again).
+func (cl *Cluster) unpackRecurring(r *Resource, n *Node, ops []*cib.LRMOp) {
+	if !n.Online || isTrue(r.Meta["maintenance"]) || cl.MaintenanceMode {
+		return
+	}
+	start := -1
+	for i, op := range ops {
+		if (op.Operation == "start" || op.Operation == "migrate_from") && op.OpStatus == execDone {
+			start = i
+		}
+	}
+	if start < 0 {
+		return
+	}
+	for i := len(ops) - 1; i > start; i-- {
+		op := ops[i]
+		if op.Interval == 0 || op.OpStatus == execPending || op.OpStatus == execCancelled || op.Operation != "monitor" {
+			continue
+		}
+		cl.action(r, "monitor", n, op.Interval, true)
 	}
 }
 
