@@ -22,9 +22,6 @@ var knownGraphBugs = map[string]string{
 		"pseudo action is missing from the graph",
 	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +
 		"node (Cancel A_monitor_10000 node1, Cancel B_monitor_10000 node1); we do not",
-	"priority-stop-lower": "missing A_stop_0 node1 -> B_start_0 node1: for a -INFINITY " +
-		"colocation Pacemaker orders the stop of the resource leaving a node before the " +
-		"start of the one it conflicts with (as group-anticolocation)",
 	"synthetic-12x80-s3": "as start-fresh (cross-node probe orderings before new resources' starts)",
 	"unmanaged-failed-nomove": "the recurring monitor A_monitor_10000 of an unmanaged resource " +
 		"with a failed start is not scheduled; Pacemaker keeps monitoring unmanaged resources",

@@ -1095,22 +1095,25 @@ func (cl *Cluster) optionalFor(f, t *Action) bool {
 // primary's stop before the dependent's start on the same node, so that the
 // two never run together even briefly.
 func (cl *Cluster) antiColocationOrderings() {
+	top := func(r *Resource) *Resource {
+		if r.Parent != nil && r.Parent.Kind == cib.KindGroup {
+			return r.Parent
+		}
+		return r
+	}
 	for _, co := range cl.colocations {
 		if co.score > -cib.Infinity || co.id == "group:internal_colocation" {
 			continue
 		}
-		prim, dep := co.primary, co.dependent
-		if dep.Parent != nil && dep.Parent.Kind == cib.KindGroup && dep.Parent.Children[0] == dep {
-			dep = dep.Parent
-		}
-		firsts := childDone(cl, prim, "stop")
-		thens := childAction(cl, dep, "start")
-		for _, f := range firsts {
-			for _, t := range thens {
-				if f.Node != nil && t.Node != nil && f.Node != t.Node {
-					continue
+		a, b := top(co.primary), top(co.dependent)
+		for _, p := range [][2]*Resource{{a, b}, {b, a}} {
+			for _, f := range childDone(cl, p[0], "stop") {
+				for _, t := range childAction(cl, p[1], "start") {
+					if f.Node != nil && t.Node != nil && f.Node != t.Node {
+						continue
+					}
+					cl.order(f, t, ordOptional)
 				}
-				cl.order(f, t, ordOptional)
 			}
 		}
 	}
