@@ -592,8 +592,12 @@ func (cl *Cluster) blockColocated() bool {
 			if a.Task != "start" && co.primRole != RolePromoted {
 				continue
 			}
+			task := "start"
+			if co.depRole == RolePromoted {
+				task = "promote"
+			}
 			for _, p := range co.dependent.Primitives() {
-				for _, da := range cl.findActions(p, "start") {
+				for _, da := range cl.findActions(p, task) {
 					if da.Runnable {
 						da.Runnable = false
 						da.setReason("colocation with "+a.Rsc.ID, false)
