@@ -593,6 +593,9 @@ func (cl *Cluster) assignClone(c *Resource) {
 	}
 	insts := append([]*Resource(nil), c.Children...)
 	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
+	if c.Promotable {
+		cl.addPromotionScores(c)
+	}
 	cl.distribute(c, insts)
 	if c.Promotable {
 		cl.setInstanceRoles(c)
@@ -803,25 +806,135 @@ func (cl *Cluster) assignInstance(c, inst *Resource, prefer *Node, allColoc bool
 	return chosen != nil
 }
 
-// setInstanceRoles promotes up to promoted-max instances by promotion score.
+// promotionAttr returns an instance's promotion score on a node from the
+// master-<rsc> node attributes (summed over a group instance's members),
+// and whether any was set.
+func (cl *Cluster) promotionAttr(inst *Resource, n *Node) (int, bool) {
+	if inst.Kind == cib.KindGroup {
+		total, any := 0, false
+		for _, m := range inst.Children {
+			if v, ok := cl.promotionAttr(m, n); ok {
+				total = cib.AddScores(total, v)
+				any = true
+			}
+		}
+		return total, any
+	}
+	// Another instance active on the node owns the node's score.
+	if c := cloneAncestor(inst); c != nil {
+		for _, other := range c.Children {
+			for _, p := range other.Primitives() {
+				if p.BaseID != inst.BaseID {
+					continue
+				}
+				for _, rn := range p.RunningOn {
+					if rn == n && p != inst {
+						return 0, false
+					}
+				}
+			}
+		}
+	}
+	for _, name := range []string{inst.ID, inst.BaseID} {
+		if v, ok := n.Attrs["master-"+name]; ok {
+			return cib.Score(v), true
+		}
+	}
+	return 0, false
+}
+
+// addPromotionScores adds positive promotion scores to the instances'
+// placement scores, so promotable instances go where they can be promoted.
+func (cl *Cluster) addPromotionScores(c *Resource) {
+	for _, inst := range c.Children {
+		for _, p := range append([]*Resource{inst}, inst.Primitives()...) {
+			for name, sc := range p.allowed {
+				n := cl.nodeByName[name]
+				if !available(n, 0, false) {
+					continue
+				}
+				if v, ok := cl.promotionAttr(inst, n); ok && v > 0 {
+					p.allowed[name] = cib.AddScores(sc, v)
+				}
+				if p.Kind == cib.KindPrimitive {
+					break
+				}
+			}
+		}
+	}
+}
+
+// setInstanceRoles promotes up to promoted-max instances by promotion
+// priority: the promotion score on the assigned node (or -1 without one),
+// role-Promoted location constraints, and colocations involving the
+// promoted role.
 func (cl *Cluster) setInstanceRoles(c *Resource) {
 	type cand struct {
-		inst  *Resource
-		score int
+		inst     *Resource
+		node     *Node
+		priority int
 	}
 	var cands []cand
-	perNode := map[string]int{}
 	for _, inst := range c.Children {
 		n := inst.assignedNode()
 		if n == nil {
 			continue
 		}
-		score := cl.promotionScore(c, inst, n)
-		cands = append(cands, cand{inst, score})
+		prio := -1
+		if v, ok := cl.promotionAttr(inst, n); ok {
+			prio = v
+		} else if inst.Role == RolePromoted {
+			// A promoted instance keeps its (meta) priority.
+			prio = inst.Priority
+		}
+		if inst.TargetRole == RoleUnpromoted || inst.TargetRole == RoleStarted && isTrue(inst.Meta["target-role-unpromoted"]) {
+			prio = -cib.Infinity
+		}
+		for _, l := range cl.locations {
+			if l.role == RolePromoted && (l.rsc == c || l.rsc == inst) {
+				if sc, ok := l.scores[n.Name]; ok {
+					prio = cib.AddScores(prio, sc)
+				}
+			}
+		}
+		for _, co := range c.thisWith {
+			if co.depRole != RolePromoted {
+				continue
+			}
+			match := false
+			if co.primary.IsClone() {
+				for _, pi := range co.primary.Children {
+					if pi.assignedNode() == n && (co.primRole == "" || pi.NextRole == co.primRole || (co.primRole == RoleStarted)) {
+						match = true
+					}
+				}
+			} else if pn := co.primary.assignedNode(); pn == n && (co.primRole == "" || co.primary.NextRole == co.primRole || co.primRole == RoleStarted) {
+				match = true
+			}
+			switch {
+			case match:
+				prio = cib.AddScores(prio, co.score)
+			case !match && co.score >= cib.Infinity:
+				prio = -cib.Infinity
+			}
+		}
+		for _, co := range c.withThis {
+			if co.primRole != RolePromoted || !cl.hasInfluence(co) {
+				continue
+			}
+			dn := co.dependent.assignedNode()
+			if dn == nil {
+				continue
+			}
+			if dn == n {
+				prio = cib.AddScores(prio, co.score)
+			}
+		}
+		cands = append(cands, cand{inst, n, prio})
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
-		if cands[i].score != cands[j].score {
-			return cands[i].score > cands[j].score
+		if cands[i].priority != cands[j].priority {
+			return cands[i].priority > cands[j].priority
 		}
 		ri, rj := cands[i].inst.Role == RolePromoted, cands[j].inst.Role == RolePromoted
 		if ri != rj {
@@ -830,69 +943,22 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 		return cands[i].inst.instanceNum < cands[j].inst.instanceNum
 	})
 	promoted := 0
+	perNode := map[string]int{}
 	for _, cd := range cands {
-		n := cd.inst.assignedNode()
-		setRole := func(role string) {
-			cd.inst.NextRole = role
-			for _, p := range cd.inst.Primitives() {
-				if p.Assigned != nil {
-					p.NextRole = role
-				}
-			}
-		}
-		if cd.score >= 0 && promoted < c.PromotedMax && perNode[n.Name] < c.PromotedNodeMax && c.TargetRole != RoleUnpromoted && cl.canPromote() {
+		role := RoleUnpromoted
+		if cd.priority >= 0 && promoted < c.PromotedMax && perNode[cd.node.Name] < c.PromotedNodeMax && c.TargetRole != RoleUnpromoted {
 			promoted++
-			perNode[n.Name]++
-			setRole(RolePromoted)
-		} else {
-			setRole(RoleUnpromoted)
+			perNode[cd.node.Name]++
+			role = RolePromoted
 		}
-	}
-}
-
-func (cl *Cluster) canPromote() bool {
-	return cl.HaveQuorum || cl.NoQuorumPolicy == "ignore"
-}
-
-func (cl *Cluster) promotionScore(c, inst *Resource, n *Node) int {
-	score := 0
-	base := c.Def.Children[0].ID
-	if v, ok := n.Attrs["master-"+base]; ok {
-		score = cib.Score(v)
-	} else if v, ok := n.Attrs["master-"+inst.ID]; ok {
-		score = cib.Score(v)
-	} else {
-		for _, p := range inst.Primitives() {
-			if v, ok := n.Attrs["master-"+p.BaseID]; ok {
-				score = cib.AddScores(score, cib.Score(v))
+		cd.inst.NextRole = role
+		for _, p := range cd.inst.Primitives() {
+			if p.Assigned != nil {
+				p.NextRole = role
 			}
 		}
+		cl.scores = append(cl.scores, ScoreLine{Kind: "promotion", Rsc: cd.inst.ID, Node: cd.node.Name, Score: cd.priority, Func: "pcmk__set_instance_roles"})
 	}
-	for _, l := range cl.locations {
-		if l.role == RolePromoted && (l.rsc == c || l.rsc == inst) {
-			if s, ok := l.scores[n.Name]; ok {
-				score = cib.AddScores(score, s)
-			}
-		}
-	}
-	for _, co := range c.thisWith {
-		if co.depRole == RolePromoted {
-			pn := co.primary.assignedNode()
-			if co.primary.IsClone() {
-				for _, pi := range co.primary.Children {
-					if pi.assignedNode() == n && (co.primRole == "" || pi.NextRole == co.primRole) {
-						score = cib.AddScores(score, co.score)
-						break
-					}
-				}
-			} else if pn == n {
-				score = cib.AddScores(score, co.score)
-			} else if co.score >= cib.Infinity {
-				score = -cib.Infinity
-			}
-		}
-	}
-	return score
 }
 
 // ScoreLine is one allocation score, as crm_simulate -s prints it.
