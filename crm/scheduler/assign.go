@@ -246,14 +246,15 @@ func (cl *Cluster) assignGroup(r *Resource, prefer *Node) *Node {
 // assigned.
 func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 	prim := co.primary
+	if co.depRole != "" && co.depRole != dep.NextRole && !(co.depRole == RoleUnpromoted && dep.NextRole == RoleUnknown) {
+		// Role-specific colocations act on promotion, not placement.
+		return
+	}
 	if prim.IsClone() {
 		cl.colocationWithClone(dep, co)
 		return
 	}
 	if prim.provisional {
-		return
-	}
-	if co.depRole != "" && co.depRole != dep.NextRole && !(co.depRole == RoleUnpromoted && dep.NextRole == RoleUnknown) {
 		return
 	}
 	if co.primRole != "" && co.primRole != prim.NextRole {
