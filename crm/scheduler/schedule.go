@@ -896,7 +896,7 @@ func (cl *Cluster) rscSummary(r *Resource) []string {
 				return []string{item("Recover", current, next, stop, nil)}
 			}
 			return []string{item("Move", current, next, stop, nil)}
-		case r.Failed:
+		case r.Failed && r.onFail != "demote":
 			return []string{item("Recover", current, nil, stop, nil)}
 		default:
 			return []string{item("Restart", current, next, start, nil)}
@@ -918,7 +918,7 @@ func (cl *Cluster) rscSummary(r *Resource) []string {
 		return lines
 	}
 	switch {
-	case stop != nil && r.Failed:
+	case stop != nil && r.Failed && r.onFail != "demote":
 		return []string{item("Recover", current, next, stop, start)}
 	case moving:
 		return []string{item("Move", current, next, stop, nil)}

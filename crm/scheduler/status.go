@@ -496,7 +496,15 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		case "promote":
 			role = RolePromoted
 		case "demote":
-			role = RolePromoted
+			switch {
+			case of == "block":
+				role = RolePromoted
+			case rc == rcNotRunning:
+				role = RoleStopped
+			default:
+				// Recovery stops it anyway; staying promoted would loop.
+				role = RoleUnpromoted
+			}
 		case "monitor":
 			if rc == rcFailedPromoted || rc == rcRunningPromoted {
 				role = RolePromoted
@@ -524,6 +532,7 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		onFail = ""
 	}
 	if failed {
+		r.onFail = onFail
 		switch onFail {
 		case "fence":
 			if cl.StonithEnabled {
