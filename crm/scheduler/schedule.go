@@ -1023,6 +1023,22 @@ func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
 			if ca == nil {
 				ca = cl.findAction(c, task, nil)
 			}
+			if ca == nil && (task == "promote" || task == "demote") {
+				// Group instances of promotable clones have no promote
+				// pseudo actions: look at their members.
+				for _, p := range c.Primitives() {
+					for _, x := range cl.findActions(p, task) {
+						if a.Optional && !x.Optional {
+							a.Optional = false
+							changed = true
+						}
+						if x.Runnable {
+							anyRunnable = true
+						}
+					}
+				}
+				continue
+			}
 		}
 		if ca == nil {
 			if r.Kind == cib.KindGroup && task != "stop" && task != "demote" && a.Runnable {
