@@ -71,6 +71,7 @@ conformance: crm
 
 bench:
 	$(GO) test $(TAGS) -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem -timeout $(TEST_TIMEOUT) ./...
+	GO="$(GO)" bash bench/run.sh
 
 $(STATICCHECK):
 	GOFLAGS=-buildvcs=false $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -89,3 +90,9 @@ demo: crm
 
 clean:
 	rm -rf bin
+
+# VRRP failover matrix: keepalived vs gocrm's keepalived drop-in (root only;
+# RUNS/PART_RUNS/SETTINGS/SCENARIOS tune it, see bench/vrrp.sh).
+bench-vrrp:
+	GO="$(GO)" bash bench/vrrp.sh
+.PHONY: bench-vrrp

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
-	"strings"
 )
 
 // Attr is one XML attribute, kept in document order.
@@ -24,7 +22,7 @@ type Element struct {
 	Attrs    []Attr
 	Children []*Element
 	Text     string
-	Line     int
+	Line     int // line of the start tag's '<' (1-based), 0 if built in memory
 }
 
 // Get returns the value of attribute name, or "".
@@ -91,72 +89,15 @@ func (e *Element) Clone() *Element {
 // ErrSyntax is returned (wrapped) for malformed XML.
 var ErrSyntax = errors.New("malformed XML")
 
-// ParseElement parses an XML document into an Element tree. Errors name the
-// line. Comments, processing instructions and whitespace-only text are dropped.
+// ParseElement parses an XML document into an Element tree. Errors wrap
+// ErrSyntax and name the line. Comments, processing instructions, the
+// document type declaration and whitespace-only text are dropped; the text
+// of an element is the concatenation of its trimmed character data segments.
+// Each Element's Line is the line of its start tag's '<'. Namespace prefixes
+// are kept as written. The returned tree shares no memory with data.
+// ParseElement is safe for concurrent use.
 func ParseElement(data []byte) (*Element, error) {
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = true
-	var stack []*Element
-	var root *Element
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			line, _ := dec.InputPos()
-			return nil, fmt.Errorf("line %d: %w: %v", line, ErrSyntax, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			line, _ := dec.InputPos()
-			el := &Element{Name: t.Name.Local, Line: line}
-			if t.Name.Space != "" {
-				el.Name = t.Name.Space + ":" + t.Name.Local
-			}
-			for _, a := range t.Attr {
-				name := a.Name.Local
-				if a.Name.Space != "" {
-					name = a.Name.Space + ":" + name
-				}
-				el.Attrs = append(el.Attrs, Attr{name, a.Value})
-			}
-			if len(stack) == 0 {
-				if root != nil {
-					return nil, fmt.Errorf("line %d: %w: more than one root element", line, ErrSyntax)
-				}
-				root = el
-			} else {
-				p := stack[len(stack)-1]
-				p.Children = append(p.Children, el)
-			}
-			stack = append(stack, el)
-		case xml.EndElement:
-			name := t.Name.Local
-			if t.Name.Space != "" {
-				name = t.Name.Space + ":" + name
-			}
-			if len(stack) == 0 || stack[len(stack)-1].Name != name {
-				line, _ := dec.InputPos()
-				return nil, fmt.Errorf("line %d: %w: unexpected end tag </%s>", line, ErrSyntax, name)
-			}
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				s := strings.TrimSpace(string(t))
-				if s != "" {
-					stack[len(stack)-1].Text += s
-				}
-			}
-		}
-	}
-	if root == nil {
-		return nil, fmt.Errorf("%w: no root element", ErrSyntax)
-	}
-	if len(stack) != 0 {
-		return nil, fmt.Errorf("%w: unexpected end of document", ErrSyntax)
-	}
-	return root, nil
+	return parseElementFast(data)
 }
 
 // WriteXML serialises the element with two-space indentation.

@@ -28,6 +28,7 @@ var purePackages = []string{
 	"cib/...",
 	"crm/scheduler",
 	"crm/simulate",
+	"crm/transition",
 	"agents/vrrp/packet",
 	"agents/vrrp/fsm",
 	"stonith/fsm",

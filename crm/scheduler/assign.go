@@ -836,10 +836,15 @@ func (cl *Cluster) promotionAttr(inst *Resource, n *Node) (int, bool) {
 			}
 		}
 	}
-	for _, name := range []string{inst.ID, inst.BaseID} {
-		if v, ok := n.Attrs["master-"+name]; ok {
-			return cib.Score(v), true
-		}
+	name := inst.ID
+	if inst.cloneName != "" {
+		name = inst.cloneName
+	}
+	if v, ok := n.Attrs["master-"+name]; ok {
+		return cib.Score(v), true
+	}
+	if v, ok := n.Attrs["master-"+inst.BaseID]; ok {
+		return cib.Score(v), true
 	}
 	return 0, false
 }
@@ -923,13 +928,20 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 			if co.primRole != RolePromoted || !cl.hasInfluence(co) {
 				continue
 			}
-			dn := co.dependent.assignedNode()
-			if dn == nil {
+			// The dependent's preference for this node, scaled.
+			dep := co.dependent
+			if dep.Parent != nil && dep.Parent.Kind == cib.KindGroup {
+				dep = dep.Parent
+			}
+			best := cl.bestScoreMatching(dep, "#uname", n.Name)
+			if co.score >= cib.Infinity || best <= -cib.Infinity {
+				if dn := dep.assignedNode(); dn == n {
+					prio = cib.AddScores(prio, co.score)
+				}
 				continue
 			}
-			if dn == n {
-				prio = cib.AddScores(prio, co.score)
-			}
+			w := int(float64(co.score) / float64(cib.Infinity) * float64(best))
+			prio = cib.AddScores(prio, w)
 		}
 		cands = append(cands, cand{inst, n, prio})
 	}

@@ -344,6 +344,13 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	if r == nil {
 		return
 	}
+	// The history id this instance was last found under (Pacemaker's
+	// clone_name), used for its promotion attributes.
+	if lr.ID != r.ID {
+		r.cloneName = lr.ID
+	} else {
+		r.cloneName = ""
+	}
 	ops := append([]*cib.LRMOp(nil), lr.Ops...)
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].CallID < ops[j].CallID })
 	r.opHistory[n.Name] = ops

@@ -127,6 +127,7 @@ type Resource struct {
 	GloballyUnique  bool
 	CloneMin        int
 	instanceNum     int
+	cloneName       string
 
 	// Current state (from the status section).
 	RunningOn      []*Node

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# bench/vrrp.sh - VRRP failover matrix, keepalived vs gocrm's keepalived
+# drop-in, side by side (`make bench-vrrp`).
+#
+# For every setting (VRRPv2 advert_int 1 s, VRRPv3 advert_int 0.1 s) and
+# scenario (kill9 sigterm linkdown partition) it runs
+# ../shared/tools/keepalived-failover.sh once with keepalived and once with
+# --impl test/vrrp/failover.impl (alternating, same lab), prints both tables
+# and a comparison: median failover HTTP ms per scenario (target: gocrm <=
+# keepalived) and partition-heal recoveries (target: all runs with defaults).
+# How long a SIGKILLed master's VIP survives is measured by
+# test/vrrp TestKill9VIPExpires (go test -v -run Kill9 ./test/vrrp).
+#
+# Needs root, ip netns, keepalived, tcpdump, python3, curl. Uses the lab's
+# fixed namespace names (n1 n2 c1 sw): do not run two at once.
+#
+# Environment: RUNS (default 5), PART_RUNS (partition runs, default 10),
+# SETTINGS (default "2:1 3:0.1"), SCENARIOS, IMPLS (default "keepalived gocrm"),
+# OUT (default /tmp/bench-vrrp), GO (default go).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+TOOL=${TOOL:-$root/../shared/tools/keepalived-failover.sh}
+OUT=${OUT:-/tmp/bench-vrrp}
+RUNS=${RUNS:-5}
+PART_RUNS=${PART_RUNS:-10}
+SETTINGS=${SETTINGS:-"2:1 3:0.1"}
+SCENARIOS=${SCENARIOS:-"kill9 sigterm linkdown partition"}
+IMPLS=${IMPLS:-"keepalived gocrm"}
+GO=${GO:-go}
+export GOCRM_KEEPALIVED=${GOCRM_KEEPALIVED:-/tmp/gocrm-keepalived}
+
+if [[ $EUID != 0 ]]; then echo "bench-vrrp: skipped (needs root for network namespaces)"; exit 0; fi
+for t in "$TOOL" "$(command -v keepalived)" "$(command -v tcpdump)"; do
+    [[ -n $t && -x $t ]] || { echo "bench-vrrp: skipped (missing $TOOL, keepalived or tcpdump)"; exit 0; }
+done
+if ip netns list | grep -qE '^(n1|n2|c1|sw)( |$)'; then
+    echo "bench-vrrp: the netns lab (n1 n2 c1 sw) is in use; not touching it" >&2; exit 1
+fi
+
+(cd "$root" && GOFLAGS=-buildvcs=false "$GO" build -o "$GOCRM_KEEPALIVED" ./test/vrrp/cmd/gocrm-keepalived)
+mkdir -p "$OUT"
+
+for st in $SETTINGS; do
+    v=${st%%:*} a=${st#*:}
+    for sc in $SCENARIOS; do
+        n=$RUNS; [[ $sc == partition ]] && n=$PART_RUNS
+        for impl in $IMPLS; do
+            dir=$OUT/$impl/v$v-adv$a-$sc
+            mkdir -p "$OUT/$impl"
+            args=(--version "$v" --advert "$a" --scenario "$sc" --runs "$n" --out "$dir")
+            [[ $impl == gocrm ]] && args+=(--impl "$root/test/vrrp/failover.impl")
+            echo "== $impl v$v advert $a $sc ($n runs)" >&2
+            "$TOOL" "${args[@]}" >"$dir.log" 2>&1 || echo "bench-vrrp: $impl $sc failed, see $dir.log" >&2
+        done
+    done
+done
+
+for impl in $IMPLS; do
+    echo; echo "### $impl"
+    dirs=()
+    for d in "$OUT/$impl"/*/; do [[ -f $d/meta.json ]] && dirs+=("${d%/}"); done
+    ((${#dirs[@]})) && "$TOOL" --summarize "${dirs[@]}" | sed '/^$/,$d'
+done
+
+echo; echo "### comparison (median failover HTTP ms; partition: runs recovered after heal)"
+python3 - "$OUT" $IMPLS <<'PYEOF'
+import csv, os, statistics, sys
+out, impls = sys.argv[1], sys.argv[2:]
+def load(impl, name):
+    f = os.path.join(out, impl, name, 'runs.csv')
+    if not os.path.exists(f):
+        return None
+    return list(csv.DictReader(open(f)))
+names = sorted({n for i in impls if os.path.isdir(os.path.join(out, i)) for n in os.listdir(os.path.join(out, i))
+                if os.path.isdir(os.path.join(out, i, n))})
+def med(rows, col):
+    v = [float(r[col]) for r in rows if r[col] not in ('-', '')]
+    return statistics.median(v) if v else None
+print('| setting | ' + ' | '.join('%s fo_http med' % i for i in impls) + ' | ' +
+      ' | '.join('%s outage med' % i for i in impls) + ' | ' + ' | '.join('%s recovered' % i for i in impls) + ' | target met |')
+print('|---' * (3 * len(impls) + 2) + '|')
+for n in names:
+    rows = {i: load(i, n) for i in impls}
+    if any(r is None for r in rows.values()):
+        continue
+    fo = {i: med(rows[i], 'fo_http') for i in impls}
+    ou = {i: med(rows[i], 'outage') for i in impls}
+    rec = {i: '%d/%d' % (sum(1 for r in rows[i] if r['fb_unrecovered'] == '0'), len(rows[i])) for i in impls}
+    ok = ''
+    if 'gocrm' in fo and 'keepalived' in fo and fo['gocrm'] is not None and fo['keepalived'] is not None:
+        ok = 'yes' if fo['gocrm'] <= fo['keepalived'] else 'no (+%.1f ms)' % (fo['gocrm'] - fo['keepalived'])
+        if n.endswith('partition') and rec['gocrm'].split('/')[0] != rec['gocrm'].split('/')[1]:
+            ok += ', heal not 100%'
+    f = lambda x: '-' if x is None else '%.1f' % x
+    print('| %s | %s | %s | %s | %s |' % (n, ' | '.join(f(fo[i]) for i in impls), ' | '.join(f(ou[i]) for i in impls),
+                                      ' | '.join(rec[i] for i in impls), ok))
+PYEOF
