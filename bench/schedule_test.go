@@ -86,7 +86,7 @@ func BenchmarkSchedule(b *testing.B) {
 			b.ReportAllocs()
 			var actions int
 			for b.Loop() {
-				t, err := scheduler.Schedule(parsed, execDate)
+				t, err := scheduler.ScheduleWith(parsed, execDate, scheduler.Options{NoScores: true})
 				if err != nil {
 					b.Fatal(err)
 				}

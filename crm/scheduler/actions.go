@@ -509,9 +509,18 @@ func (cl *Cluster) hasRecurring(r *Resource, n *Node, interval int64) bool {
 }
 
 func (cl *Cluster) createProbes() {
+	siblings := map[probeGroupKey]*probeGroup{}
 	for _, r := range cl.primitives {
 		if r.Orphan {
 			continue
+		}
+		var pg *probeGroup
+		if ca := cloneAncestor(r); ca != nil {
+			k := probeGroupKey{ca, r.BaseID}
+			if pg = siblings[k]; pg == nil {
+				pg = newProbeGroup(ca, r.BaseID)
+				siblings[k] = pg
+			}
 		}
 		for _, n := range cl.Nodes {
 			if !n.Online || n.Unclean || r.knownOn[n.Name] || r.discoverNever[n.Name] {
@@ -521,13 +530,14 @@ func (cl *Cluster) createProbes() {
 				continue
 			}
 			// For anonymous clones, probe once per node using a single instance.
-			if ca := cloneAncestor(r); ca != nil {
-				if cl.cloneProbedOn(ca, r, n) {
-					continue
-				}
+			if pg != nil && pg.probedOn(r, n) {
+				continue
 			}
 			p := cl.action(r, "monitor", n, 0, false)
 			p.Runnable = true
+			if pg != nil {
+				pg.probed[n.Name] = true
+			}
 			// A resource starts (anywhere) only after its probes.
 			for _, start := range cl.findActions(r, "start") {
 				cl.order(p, start, ordOptional)
@@ -539,29 +549,52 @@ func (cl *Cluster) createProbes() {
 	}
 }
 
-func (cl *Cluster) cloneProbedOn(clone, r *Resource, n *Node) bool {
+type probeGroupKey struct {
+	clone *Resource
+	base  string
+}
+
+// probeGroup summarises, for one clone and one primitive base ID, which
+// nodes already know or probe the resource through some instance and
+// where instances are assigned, so that each node is probed once.
+type probeGroup struct {
+	known    map[string]bool
+	probed   map[string]bool
+	assigned map[string]int
+}
+
+func newProbeGroup(clone *Resource, base string) *probeGroup {
+	pg := &probeGroup{known: map[string]bool{}, probed: map[string]bool{}, assigned: map[string]int{}}
 	for _, inst := range clone.Children {
 		for _, p := range inst.Primitives() {
-			if p.BaseID != r.BaseID {
+			if p.BaseID != base {
 				continue
 			}
-			if p.knownOn[n.Name] {
-				return true
+			for n, ok := range p.knownOn {
+				if ok {
+					pg.known[n] = true
+				}
 			}
-			if p != r && p.actions[actionMapKey("monitor", n, 0)] != nil {
-				return true
+			for _, a := range p.actions {
+				if a.Task == "monitor" && a.Interval == 0 && a.Node != nil {
+					pg.probed[a.Node.Name] = true
+				}
+			}
+			if p.Assigned != nil {
+				pg.assigned[p.Assigned.Name]++
 			}
 		}
 	}
-	// Prefer the instance that will run on n.
-	for _, inst := range clone.Children {
-		for _, p := range inst.Primitives() {
-			if p.BaseID == r.BaseID && p != r && p.Assigned == n && r.Assigned != n {
-				return true
-			}
-		}
+	return pg
+}
+
+// probedOn reports whether another instance covers r's probe on n: one
+// knows its state there, already probes there, or will run there.
+func (pg *probeGroup) probedOn(r *Resource, n *Node) bool {
+	if pg.known[n.Name] || pg.probed[n.Name] {
+		return true
 	}
-	return false
+	return r.Assigned != n && pg.assigned[n.Name] > 0
 }
 
 func (cl *Cluster) debugf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

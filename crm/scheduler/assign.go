@@ -87,6 +87,12 @@ func (cl *Cluster) applyNodeCriteria() {
 		}
 	}
 	// Stickiness, failure thresholds, stop failures.
+	fillers := map[*Resource][]*Resource{}
+	for _, f := range cl.primitives {
+		if f.container != nil {
+			fillers[f.container] = append(fillers[f.container], f)
+		}
+	}
 	for _, p := range cl.primitives {
 		for _, n := range p.notManagedOn {
 			p.addScore(n, cib.Infinity)
@@ -117,10 +123,8 @@ func (cl *Cluster) applyNodeCriteria() {
 				p.addScore(n.Name, -cib.Infinity)
 			}
 			fc := cl.FailCount(p, n)
-			for _, f := range cl.primitives {
-				if f.container == p {
-					fc = cib.AddScores(fc, cl.FailCount(f, n))
-				}
+			for _, f := range fillers[p] {
+				fc = cib.AddScores(fc, cl.FailCount(f, n))
 			}
 			if fc > 0 && p.MigrationThreshold > 0 && fc >= p.MigrationThreshold && !p.failureIgnored {
 				target := p
@@ -475,33 +479,37 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 }
 
 func (cl *Cluster) sortedNodes(r *Resource) []*Node {
-	var out []*Node
-	for name := range r.allowed {
+	type cand struct {
+		n   *Node
+		eff int
+	}
+	cands := make([]cand, 0, len(r.allowed))
+	for name, score := range r.allowed {
 		if n := cl.nodeByName[name]; n != nil {
-			out = append(out, n)
+			if !available(n, 0, false) {
+				score = -cib.Infinity
+			}
+			cands = append(cands, cand{n, score})
 		}
 	}
 	cur := r.CurrentNode()
-	eff := func(n *Node) int {
-		if !available(n, 0, false) {
-			return -cib.Infinity
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.eff != b.eff {
+			return a.eff > b.eff
 		}
-		return r.allowed[n.Name]
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		ea, eb := eff(a), eff(b)
-		if ea != eb {
-			return ea > eb
+		if a.n.numAssigned != b.n.numAssigned {
+			return a.n.numAssigned < b.n.numAssigned
 		}
-		if a.numAssigned != b.numAssigned {
-			return a.numAssigned < b.numAssigned
+		if cur != nil && (a.n == cur) != (b.n == cur) {
+			return a.n == cur
 		}
-		if cur != nil && (a == cur) != (b == cur) {
-			return a == cur
-		}
-		return a.Name < b.Name
+		return a.n.Name < b.n.Name
 	})
+	out := make([]*Node, len(cands))
+	for i, c := range cands {
+		out[i] = c.n
+	}
 	return out
 }
 
@@ -970,6 +978,9 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 				p.NextRole = role
 			}
 		}
+		if cl.noScores {
+			continue
+		}
 		cl.scores = append(cl.scores, ScoreLine{Kind: "promotion", Rsc: cd.inst.ID, Node: cd.node.Name, Score: cd.priority, Func: "pcmk__set_instance_roles"})
 	}
 }
@@ -984,6 +995,9 @@ type ScoreLine struct {
 }
 
 func (cl *Cluster) recordScores(r *Resource) {
+	if cl.noScores {
+		return
+	}
 	fn := "pcmk__primitive_assign"
 	for _, n := range cl.Nodes {
 		s, ok := r.allowed[n.Name]

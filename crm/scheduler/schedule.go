@@ -18,12 +18,26 @@ type Transition struct {
 	Summary []string
 }
 
-// Schedule runs the whole pipeline on a CIB.
+// Options tune a Schedule run without changing its result.
+type Options struct {
+	// NoScores skips recording allocation and promotion score lines
+	// (Cluster.Scores returns nothing); large CIBs schedule faster.
+	NoScores bool
+}
+
+// Schedule runs the whole pipeline on a CIB, recording score lines.
 func Schedule(c *cib.CIB, now time.Time) (*Transition, error) {
+	return ScheduleWith(c, now, Options{})
+}
+
+// ScheduleWith runs the whole pipeline on a CIB with opts. It is pure
+// and safe to call concurrently on distinct or read-only CIBs.
+func ScheduleWith(c *cib.CIB, now time.Time, opts Options) (*Transition, error) {
 	cl, err := Unpack(c, now)
 	if err != nil {
 		return nil, err
 	}
+	cl.noScores = opts.NoScores
 	if err := cl.unpackConstraints(); err != nil {
 		return nil, err
 	}

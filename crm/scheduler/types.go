@@ -281,6 +281,7 @@ type Cluster struct {
 	warnings         []string
 	fencing          []*Action
 	scores           []ScoreLine
+	noScores         bool // do not record ScoreLines (Options.NoScores)
 }
 
 // Warnings returns the configuration problems noticed while scheduling.

@@ -135,7 +135,7 @@ func Simulate(c *cib.CIB, opts Options) (*Result, error) {
 	if opts.Mode == ModeStatus {
 		return res, nil
 	}
-	t, err := scheduler.Schedule(c, now)
+	t, err := scheduler.ScheduleWith(c, now, scheduler.Options{NoScores: !opts.ShowScores})
 	if err != nil {
 		return nil, fmt.Errorf("scheduling: %w", err)
 	}
