@@ -86,7 +86,8 @@ lint: $(STATICCHECK)
 	$(STATICCHECK) $(TAGS) ./...
 
 demo: crm
-	LC_ALL=C bin/crm simulate -x examples/sample-cib.xml -S
+	@$(GO) build $(TAGS) -o bin/crmd ./cmd/crmd || { rm -f bin/crmd; echo "demo: bin/crmd could not be built"; }
+	sh examples/demo.sh
 
 clean:
 	rm -rf bin

@@ -526,21 +526,30 @@ func (cl *Cluster) createProbes() {
 			if !n.Online || n.Unclean || r.knownOn[n.Name] || r.discoverNever[n.Name] {
 				continue
 			}
-			if n.Pending {
-				continue
-			}
 			// For anonymous clones, probe once per node using a single instance.
 			if pg != nil && pg.probedOn(r, n) {
 				continue
 			}
 			p := cl.action(r, "monitor", n, 0, false)
-			p.Runnable = true
+			// A probe on a pending node cannot run yet.
+			p.Runnable = !n.Pending
 			if pg != nil {
 				pg.probed[n.Name] = true
 			}
-			// A resource starts (anywhere) only after its probes.
+			// A resource starts (anywhere) only after its probes; one that
+			// cannot be probed does not start unless already active.
+			flags := ordOptional
+			if !p.Runnable {
+				top := r
+				if ca := cloneAncestor(r); ca != nil {
+					top = ca
+				}
+				if !top.Active() {
+					flags |= ordRunnableLeft
+				}
+			}
 			for _, start := range cl.findActions(r, "start") {
-				cl.order(p, start, ordOptional)
+				cl.order(p, start, flags)
 			}
 			if stop := cl.findAction(r, "stop", n); stop != nil {
 				cl.order(p, stop, ordOptional)
