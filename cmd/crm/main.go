@@ -75,6 +75,9 @@ func usage(w io.Writer) {
 
 // dispatch runs the subcommand named by args[0].
 func dispatch(e *env, args []string) int {
+	if code, ok := shellIntercept(e, args); ok { // shell.go: no args on a terminal, -f, -F, -c, shadow CIBs
+		return code
+	}
 	if len(args) == 0 {
 		usage(e.stderr)
 		return exitUsage

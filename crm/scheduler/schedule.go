@@ -443,11 +443,16 @@ func (cl *Cluster) scheduleFencing() {
 		// Stops on the fenced node become pseudo actions implied by the fence.
 		for _, r := range n.Running {
 			needsFencing := r.Requires == "fencing" || r.Requires == "unfencing"
+			// A multiply-active resource that stays where it also runs
+			// cleanly keeps the victim's stop optional: the fence ends it.
+			stays := r.Assigned != nil && r.Assigned != n && r.Assigned.Online && !r.Assigned.Unclean && r.runsOn(r.Assigned)
 			for _, a := range r.actionList {
 				if a.Node == n && (a.Task == "stop" || a.Task == "demote") {
 					a.Pseudo = true
 					a.Runnable = true
-					a.Optional = false
+					if !stays {
+						a.Optional = false
+					}
 					if needsFencing {
 						cl.order(f, a, ordImpliesThen)
 					}
@@ -1186,4 +1191,14 @@ func (cl *Cluster) orderThenProbes() {
 			}
 		}
 	}
+}
+
+// runsOn reports whether r is active on n.
+func (r *Resource) runsOn(n *Node) bool {
+	for _, x := range r.RunningOn {
+		if x == n {
+			return true
+		}
+	}
+	return false
 }
