@@ -127,6 +127,12 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 	for _, c := range r.cancels {
 		cl.action(r, "cancel", c.node, c.interval, false)
 	}
+	for _, n := range cl.Nodes {
+		if r.agentChanged[n.Name] {
+			cl.action(r, "delete", n, 0, false)
+			cl.action(r, "clear_failcount", n, 0, false)
+		}
+	}
 	for _, n := range r.clearFailcount {
 		cl.action(r, "clear_failcount", n, 0, false)
 	}
@@ -138,6 +144,21 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 // definitionActions adds the actions decided by checkDefinitions once the
 // resource's normal actions exist.
 func (cl *Cluster) definitionActions(r *Resource) {
+	for _, n := range cl.Nodes {
+		if !r.agentChanged[n.Name] {
+			continue
+		}
+		d := cl.findAction(r, "delete", n)
+		if d == nil {
+			continue
+		}
+		if st := cl.findAction(r, "stop", n); st != nil {
+			cl.order(st, d, ordOptional)
+		}
+		for _, st := range cl.findActions(r, "start") {
+			cl.order(d, st, ordOptional)
+		}
+	}
 	if r.defChange {
 		if st := cl.findAction(r, "start", nil); st != nil && st.Node == nil {
 			// The resource is not starting anywhere: drop the request.

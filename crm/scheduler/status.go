@@ -354,6 +354,14 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	ops := append([]*cib.LRMOp(nil), lr.Ops...)
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].CallID < ops[j].CallID })
 	r.opHistory[n.Name] = ops
+	// History recorded for another agent (class, provider or type changed):
+	// Pacemaker deletes it and clears the fail count, so it does not count.
+	if !r.Orphan && n.Online && lr.Type != "" && (lr.Type != r.Type || lr.Class != r.Class || lr.Provider != r.Provider) {
+		if r.agentChanged == nil {
+			r.agentChanged = map[string]bool{}
+		}
+		r.agentChanged[n.Name] = true
+	}
 	known := false
 	role := RoleUnknown
 	onFail := ""
@@ -731,6 +739,9 @@ func (cl *Cluster) lastFailureTime(r *Resource, n *Node) int64 {
 // FailCount returns the effective fail-count of r on n (expired failures
 // ignored).
 func (cl *Cluster) FailCount(r *Resource, n *Node) int {
+	if r.agentChanged[n.Name] {
+		return 0
+	}
 	total := 0
 	for k, v := range n.Attrs {
 		if failAttrMatches(k, "fail-count-", r.BaseID) {

@@ -156,6 +156,7 @@ type Resource struct {
 	early          []earlyAction
 	cancels        []cancelOp
 	clearFailcount []*Node
+	agentChanged   map[string]bool // nodes whose history is for another agent
 	hardBanned     []string
 
 	// Placement.
