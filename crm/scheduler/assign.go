@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -45,7 +46,9 @@ func (cl *Cluster) applyNodeCriteria() {
 	for _, r := range cl.Resources {
 		all(r)
 	}
+	cl.note("symmetric-cluster: every node starts at 0")
 	cl.applyNodeHealth()
+	cl.noteFor(func() string { return "node health (node-health-strategy=" + cl.Options["node-health-strategy"] + ")" })
 	// Location constraints.
 	for _, l := range cl.locations {
 		if l.role != "" && l.role != RolePromoted && l.role != RoleUnpromoted {
@@ -62,6 +65,7 @@ func (cl *Cluster) applyNodeCriteria() {
 		for _, n := range names {
 			l.rsc.location(n, l.scores[n])
 		}
+		cl.noteFor(func() string { return "location constraint " + l.id })
 		if l.discovery == "never" || l.discovery == "exclusive" {
 			for _, n := range cl.Nodes {
 				if _, ok := l.scores[n.Name]; !ok && l.discovery == "exclusive" {
@@ -72,6 +76,7 @@ func (cl *Cluster) applyNodeCriteria() {
 					l.rsc.location(n.Name, -cib.Infinity)
 				}
 			}
+			cl.noteFor(func() string { return "resource-discovery=exclusive in " + l.id + ": other nodes banned" })
 			if l.discovery == "never" {
 				for n := range l.scores {
 					for _, p := range l.rsc.Primitives() {
@@ -86,6 +91,7 @@ func (cl *Cluster) applyNodeCriteria() {
 			r.location(n, -cib.Infinity)
 		}
 	}
+	cl.note("banned: active there while not allowed to be (not-installed agent or failed probe)")
 	// Stickiness, failure thresholds, stop failures.
 	fillers := map[*Resource][]*Resource{}
 	for _, f := range cl.primitives {
@@ -97,16 +103,19 @@ func (cl *Cluster) applyNodeCriteria() {
 		for _, n := range p.notManagedOn {
 			p.addScore(n, cib.Infinity)
 		}
+		cl.note("unmanaged resource stays where it is active")
 		if p.stopOnly {
 			for _, n := range cl.Nodes {
 				p.allowed[n.Name] = -cib.Infinity
 			}
+			cl.note("multiple-active=stop_only: active on several nodes, stopped everywhere")
 		}
 		if p.Orphan {
 			if cl.StopOrphanResources || p.Parent != nil {
 				for _, n := range cl.Nodes {
 					p.allowed[n.Name] = -cib.Infinity
 				}
+				cl.note("orphan: no longer configured, stop-orphan-resources=true")
 			} else {
 				p.Managed = false
 			}
@@ -116,11 +125,13 @@ func (cl *Cluster) applyNodeCriteria() {
 			_, explicit := p.allowed[n.Name]
 			if cl.SymmetricCluster || explicit {
 				p.addScore(n.Name, p.Stickiness)
+				cl.noteFor(func() string { return "resource-stickiness=" + cib.ScoreString(p.Stickiness) + ": active here" })
 			}
 		}
 		for _, n := range cl.Nodes {
 			if p.stopFailed["ban:"+n.Name] || p.stopFailed["fatal"] {
 				p.addScore(n.Name, -cib.Infinity)
+				cl.note("stop failed: resource banned from the node")
 			}
 			fc := cl.FailCount(p, n)
 			for _, f := range fillers[p] {
@@ -132,6 +143,9 @@ func (cl *Cluster) applyNodeCriteria() {
 					target = clone
 				}
 				target.location(n.Name, -cib.Infinity)
+				cl.noteFor(func() string {
+					return fmt.Sprintf("fail count %s of %s reached migration-threshold=%s", cib.ScoreString(fc), p.ID, cib.ScoreString(p.MigrationThreshold))
+				})
 			}
 		}
 	}
@@ -171,6 +185,17 @@ func (cl *Cluster) expandGroups(r *Resource) {
 	for i := 1; i < len(r.Children); i++ {
 		cl.addColocation("group:internal_colocation", r.Children[i], r.Children[i-1], cib.Infinity, "", "", "", "")
 	}
+}
+
+// colocationReason names a colocation for explanations.
+func colocationReason(co *colocation, rel string, other *Resource) string {
+	id := co.id
+	if strings.HasPrefix(id, "group:") {
+		id = "group member order"
+	} else if id == "resource-with-container" {
+		id = "container"
+	}
+	return fmt.Sprintf("colocation %s (%s %s, score %s)", id, rel, other.ID, cib.ScoreString(co.score))
 }
 
 func available(n *Node, score int, considerScore bool) bool {
@@ -450,19 +475,25 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 	sortColocations(r.thisWith, true)
 	for _, co := range r.thisWith {
 		cl.assign(co.primary, nil)
+		cl.note("(placing colocation primaries)")
 		cl.colocationMatch(r, co)
+		cl.noteFor(func() string { return colocationReason(co, "with", co.primary) })
 	}
 	for _, co := range r.withThis {
 		if !cl.hasInfluence(co) {
 			continue
 		}
 		r.allowed = cl.addColocatedScores(co.dependent, r.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), false, true, map[*Resource]bool{})
+		cl.noteFor(func() string {
+			return colocationReason(co, "dependent", co.dependent) + fmt.Sprintf(": its preferences scaled by %g", float64(co.score)/float64(cib.Infinity))
+		})
 	}
 	if r.NextRole == RoleStopped || r.TargetRole == RoleStopped {
 		for k := range r.allowed {
 			r.allowed[k] = -cib.Infinity
 		}
 		r.NextRole = RoleStopped
+		cl.note("target-role=Stopped")
 	}
 	switch {
 	case !r.Managed:
@@ -736,6 +767,7 @@ func (cl *Cluster) banInstance(inst *Resource) {
 			p.allowed[k] = -cib.Infinity
 		}
 	}
+	cl.note("clone-max instances already placed: this instance stays stopped")
 	cl.assignDirect(inst, nil)
 }
 
@@ -794,6 +826,9 @@ func (cl *Cluster) assignInstance(c, inst *Resource, prefer *Node, allColoc bool
 			}
 		}
 	}
+	cl.noteFor(func() string {
+		return "clone " + c.ID + ": node unavailable, banned for the clone, or already holds clone-node-max=" + fmt.Sprint(limit) + " instances"
+	})
 	backup := map[*Resource]map[string]int{}
 	for _, p := range append([]*Resource{inst}, inst.Primitives()...) {
 		backup[p] = copyScores(p.allowed)

@@ -16,6 +16,8 @@ type Transition struct {
 	// Summary is the Transition Summary, one line per entry without the
 	// leading "* ", in Pacemaker's order.
 	Summary []string
+	// Explanation is set when Options.Explain named a resource.
+	Explanation *Explanation
 }
 
 // Options tune a Schedule run without changing its result.
@@ -23,6 +25,9 @@ type Options struct {
 	// NoScores skips recording allocation and promotion score lines
 	// (Cluster.Scores returns nothing); large CIBs schedule faster.
 	NoScores bool
+	// Explain names a resource whose placement to explain: the
+	// Transition's Explanation records every score contribution.
+	Explain string
 }
 
 // Schedule runs the whole pipeline on a CIB, recording score lines.
@@ -38,6 +43,11 @@ func ScheduleWith(c *cib.CIB, now time.Time, opts Options) (*Transition, error) 
 		return nil, err
 	}
 	cl.noScores = opts.NoScores
+	if opts.Explain != "" {
+		if err := cl.startExplain(opts.Explain); err != nil {
+			return nil, err
+		}
+	}
 	if err := cl.unpackConstraints(); err != nil {
 		return nil, err
 	}
@@ -58,6 +68,7 @@ func ScheduleWith(c *cib.CIB, now time.Time, opts Options) (*Transition, error) 
 	for _, r := range cl.Resources {
 		cl.expandGroups(r)
 	}
+	cl.note("group membership")
 	for _, r := range cl.Resources {
 		cl.setProvisional(r)
 	}
@@ -85,6 +96,9 @@ func ScheduleWith(c *cib.CIB, now time.Time, opts Options) (*Transition, error) 
 	cl.propagate()
 	t := &Transition{Cluster: cl, Actions: cl.Actions}
 	t.Summary = cl.summary()
+	if cl.explain != nil {
+		t.Explanation = cl.finishExplain(t)
+	}
 	return t, nil
 }
 

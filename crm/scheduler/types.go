@@ -283,6 +283,7 @@ type Cluster struct {
 	fencing          []*Action
 	scores           []ScoreLine
 	noScores         bool // do not record ScoreLines (Options.NoScores)
+	explain          *explainer
 }
 
 // Warnings returns the configuration problems noticed while scheduling.

@@ -16,6 +16,9 @@ import (
 // wrong.
 var ErrUnsupported = errors.New("unsupported feature")
 
+// ErrUnknownResource is returned when a named resource is not configured.
+var ErrUnknownResource = errors.New("no such resource")
+
 // clusterDefaults are Pacemaker 2.1.5's cluster option defaults.
 var clusterDefaults = map[string]string{
 	"no-quorum-policy":         "stop",
