@@ -2,6 +2,7 @@
 #
 #   make build        build bin/<name> for every cmd/<name> holding Go files
 #   make test         unit tests (-tags hashicorpmetrics) + short fuzz runs of every Fuzz target
+#                     + real-kernel IPVS tests in a QEMU VM (vmtest; root + ../shared)
 #   make fuzz         only the short fuzz runs (FUZZTIME per target, default 3s)
 #   make conformance  score bin/crm simulate against ../shared/pacemaker-scheduler
 #   make bench        benchmarks, no unit tests
@@ -25,7 +26,7 @@ STATICCHECK       := $(GOBIN_DIR)/staticcheck
 # Commands: every directory cmd/<name> that holds at least one .go file.
 CMDS := $(sort $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.go))))
 
-.PHONY: all build crm test unit fuzz conformance bench lint staticcheck demo clean
+.PHONY: all build crm test unit vmtest fuzz conformance bench lint staticcheck demo clean
 
 all: build
 
@@ -42,7 +43,19 @@ crm:
 	@mkdir -p bin
 	$(GO) build $(TAGS) -o bin/crm ./cmd/crm
 
-test: unit fuzz
+test: unit fuzz vmtest
+
+# Real-kernel IPVS tests in a throwaway QEMU VM (the host kernel has no
+# IP_VS): needs root and ../shared/tools/ipvs-vm-test.sh, else skips.
+vmtest:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "--- SKIP: vmtest: real-kernel IPVS tests need root (they boot a QEMU VM)"; \
+	elif [ ! -x ../shared/tools/ipvs-vm-test.sh ]; then \
+		echo "--- SKIP: vmtest: ../shared/tools/ipvs-vm-test.sh not found (../shared absent)"; \
+	else \
+		echo "=== vmtest: test/ipvsvm/run.sh -test.v"; \
+		bash test/ipvsvm/run.sh -test.v; \
+	fi
 
 unit:
 	$(GO) test $(TAGS) -timeout $(TEST_TIMEOUT) $(TESTFLAGS) ./...
