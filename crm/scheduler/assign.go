@@ -440,8 +440,19 @@ func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr st
 			if !cl.hasInfluence(co) {
 				continue
 			}
-			of := factor * float64(co.score) / float64(cib.Infinity)
-			work = cl.addColocatedScores(co.dependent, work, co.nodeAttr, of, true, false, merging)
+			// Pacemaker scales nested preferences by the colocation score
+			// alone, keeping only the sign of the outer factor.
+			// (Group members' internal colocations stand for the group
+			// itself, so they keep the outer factor.)
+			mult := 1.0
+			if factor < 0 {
+				mult = -1
+			}
+			if co.id == "group:internal_colocation" {
+				mult = factor
+			}
+			of := mult * float64(co.score) / float64(cib.Infinity)
+			work = cl.addColocatedScores(co.dependent, work, co.nodeAttr, of, onlyPositive, true, merging)
 		}
 	} else if rollback {
 		return nodes

@@ -50,9 +50,6 @@ var knownScoreBugs = map[string]string{
 	"on-fail-block":            "no score lines for A, blocked by on-fail=block (see fence-no-device)",
 	"orphan-running": "extra score lines for the orphan Gone (-INFINITY everywhere): " +
 		"Pacemaker does not print allocation scores for orphans",
-	"priority-stop-lower": "B on offline node2: Pacemaker -INFINITY, we 0. Likely cause: B " +
-		"pulls A's preferences (A with B, -INF), recursing into C (C with A, -INF) with " +
-		"factor (-1)*(-1)=+1, and C's best score on an unavailable node counts as -INFINITY",
 	"colo-with-group-failed": "'X with G': Pacemaker merges X's preferences into G's LAST " +
 		"member (gB node1: 50 own + 50 from X = 100, gA 150); we give gB 50",
 	"group-unmanaged-member":   "see knownBugs[group-unmanaged-member]",
