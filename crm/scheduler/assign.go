@@ -255,6 +255,12 @@ func (cl *Cluster) assignGroup(r *Resource, prefer *Node) *Node {
 		return nil
 	}
 	r.assigning = true
+	if !cl.noScores {
+		cl.recordScoresAs(r, "pcmk__group_assign")
+		for _, c := range r.Children {
+			cl.recordScoresAs(c, "pcmk__group_assign")
+		}
+	}
 	var first *Node
 	for i, c := range r.Children {
 		n := cl.assignPrimitive(c, prefer)
@@ -440,16 +446,16 @@ func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr st
 			if !cl.hasInfluence(co) {
 				continue
 			}
+			if co.primary.Kind == cib.KindGroup && co.primary != r {
+				// "X with group" is copied onto every member; along a
+				// member chain it counts once, at the top.
+				continue
+			}
 			// Pacemaker scales nested preferences by the colocation score
 			// alone, keeping only the sign of the outer factor.
-			// (Group members' internal colocations stand for the group
-			// itself, so they keep the outer factor.)
 			mult := 1.0
 			if factor < 0 {
 				mult = -1
-			}
-			if co.id == "group:internal_colocation" {
-				mult = factor
 			}
 			of := mult * float64(co.score) / float64(cib.Infinity)
 			work = cl.addColocatedScores(co.dependent, work, co.nodeAttr, of, onlyPositive, true, merging)
@@ -1044,7 +1050,11 @@ func (cl *Cluster) recordScores(r *Resource) {
 	if cl.noScores {
 		return
 	}
-	fn := "pcmk__primitive_assign"
+	cl.recordScoresAs(r, "pcmk__primitive_assign")
+}
+
+// recordScoresAs records r's current allowed scores as printed by fn.
+func (cl *Cluster) recordScoresAs(r *Resource, fn string) {
 	for _, n := range cl.Nodes {
 		s, ok := r.allowed[n.Name]
 		if !ok {

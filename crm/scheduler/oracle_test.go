@@ -50,8 +50,6 @@ var knownScoreBugs = map[string]string{
 	"on-fail-block":            "no score lines for A, blocked by on-fail=block (see fence-no-device)",
 	"orphan-running": "extra score lines for the orphan Gone (-INFINITY everywhere): " +
 		"Pacemaker does not print allocation scores for orphans",
-	"colo-with-group-failed": "'X with G': Pacemaker merges X's preferences into G's LAST " +
-		"member (gB node1: 50 own + 50 from X = 100, gA 150); we give gB 50",
 	"group-unmanaged-member":   "see knownBugs[group-unmanaged-member]",
 	"node-maintenance":         "no score lines for resources on a maintenance node (see fence-no-device)",
 	"clone-interleave-partial": "see knownBugs[clone-interleave-partial]",
