@@ -648,6 +648,16 @@ func (cl *Cluster) assignClone(c *Resource) {
 		}
 		c.allowed = cl.addColocatedScores(co.dependent, c.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, true, map[*Resource]bool{})
 	}
+	if !cl.noScores {
+		var show func(r *Resource)
+		show = func(r *Resource) {
+			cl.recordScoresAs(r, "pcmk__clone_allocate")
+			for _, ch := range r.Children {
+				show(ch)
+			}
+		}
+		show(c)
+	}
 	insts := append([]*Resource(nil), c.Children...)
 	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
 	if c.Promotable {
@@ -944,6 +954,9 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 	for _, inst := range c.Children {
 		n := inst.assignedNode()
 		if n == nil {
+			if !cl.noScores {
+				cl.scores = append(cl.scores, ScoreLine{Kind: "promotion", Rsc: inst.ID, Node: "none", Score: 0, Func: "pcmk__set_instance_roles"})
+			}
 			continue
 		}
 		prio := -1

@@ -21,7 +21,16 @@ type ExecSimulator struct {
 
 // Simulate implements Simulator. The child is killed when ctx ends.
 func (e ExecSimulator) Simulate(ctx context.Context, xmlPath string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, e.Bin, "simulate", "-x", xmlPath, "-S")
+	return e.run(ctx, xmlPath, "-S")
+}
+
+// Scores implements ScoreSimulator: `BIN simulate -x XML -sSQ`.
+func (e ExecSimulator) Scores(ctx context.Context, xmlPath string) ([]byte, error) {
+	return e.run(ctx, xmlPath, "-sSQ")
+}
+
+func (e ExecSimulator) run(ctx context.Context, xmlPath, flags string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, e.Bin, "simulate", "-x", xmlPath, flags)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	if e.ShadowDir != "" {
 		cmd.Env = append(cmd.Env, "CIB_shadow_dir="+e.ShadowDir)

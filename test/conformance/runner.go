@@ -71,6 +71,31 @@ type Simulator interface {
 	Simulate(ctx context.Context, xmlPath string) (output []byte, err error)
 }
 
+// ScoreSimulator is optionally implemented by a Simulator that can also
+// print allocation and promotion scores (`crm simulate -x XML -sSQ`).
+type ScoreSimulator interface {
+	Scores(ctx context.Context, xmlPath string) (output []byte, err error)
+}
+
+// ScoreLines returns the non-blank score lines of crm_simulate -sSQ output
+// with the leading internal function name ("pcmk__primitive_assign: ")
+// stripped, sorted: the suite's comparison for scores/NAME.scores.
+func ScoreLines(text string) []string {
+	var out []string
+	for _, l := range splitLines(text) {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		if i := strings.Index(l, ": "); i >= 0 && !strings.Contains(l[:i], " ") {
+			l = l[i+2:]
+		}
+		out = append(out, Collapse(l))
+	}
+	sort.Strings(out)
+	return out
+}
+
 // SimulatorFunc adapts a function to Simulator.
 type SimulatorFunc func(ctx context.Context, xmlPath string) ([]byte, error)
 
@@ -98,6 +123,11 @@ type Result struct {
 	Failure  string        `json:"failure,omitempty"`
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+	// ScoresChecked is set when scores/NAME.scores exists and the simulator
+	// prints scores; ScoresMatch then says whether the sorted,
+	// prefix-stripped lines are equal.
+	ScoresChecked bool `json:"scores_checked,omitempty"`
+	ScoresMatch   bool `json:"scores_match,omitempty"`
 	Expected string        `json:"-"`
 	Actual   string        `json:"-"`
 }
@@ -210,6 +240,15 @@ func runOne(ctx context.Context, dir string, c Case, sim Simulator, timeout time
 		r.Failure, r.Error = FailError, err.Error()
 	}
 	r.Level = Level(r.Expected, r.Actual)
+	if ss, ok := sim.(ScoreSimulator); ok && r.Failure == FailNone {
+		if want, err := os.ReadFile(filepath.Join(dir, "scores", c.Name+".scores")); err == nil {
+			sctx, scancel := context.WithTimeout(ctx, timeout)
+			got, err := ss.Scores(sctx, filepath.Join(dir, "xml", c.Name+".xml"))
+			scancel()
+			r.ScoresChecked = true
+			r.ScoresMatch = err == nil && equalLines(ScoreLines(string(want)), ScoreLines(string(got)))
+		}
+	}
 	return r
 }
 
@@ -228,6 +267,8 @@ type TierStats struct {
 	Crashes  int      `json:"crashes"`
 	Timeouts int      `json:"timeouts"`
 	Errors   int      `json:"errors"`
+	Scored   int      `json:"scored"` // cases whose scores were compared
+	Scores   int      `json:"scores"` // of those, cases whose scores match
 	FailL1   []string `json:"fail_l1"` // below L1
 	FailL2   []string `json:"fail_l2"` // L1 but not L2
 	FailL3   []string `json:"fail_l3"` // L2 but not L3
@@ -260,6 +301,12 @@ func Summarize(results []Result) []TierStats {
 				s.Timeouts++
 			case FailError:
 				s.Errors++
+			}
+			if r.ScoresChecked {
+				s.Scored++
+				if r.ScoresMatch {
+					s.Scores++
+				}
 			}
 			if r.Level >= 1 {
 				s.L1++
@@ -306,9 +353,13 @@ func Slowest(results []Result) Result {
 // crashed/timed-out cases and the slowest case.
 func WriteReport(w io.Writer, results []Result) {
 	stats := Summarize(results)
-	fmt.Fprintf(w, "%-18s %6s %6s %6s %6s %6s %8s %6s\n", "tier", "cases", "L1", "L2", "L3", "crash", "timeout", "error")
+	fmt.Fprintf(w, "%-18s %6s %6s %6s %6s %6s %8s %6s %7s\n", "tier", "cases", "L1", "L2", "L3", "crash", "timeout", "error", "scores")
 	for _, s := range stats {
-		fmt.Fprintf(w, "%-18s %6d %6d %6d %6d %6d %8d %6d\n", s.Tier, s.Cases, s.L1, s.L2, s.L3, s.Crashes, s.Timeouts, s.Errors)
+		scores := "-"
+		if s.Scored > 0 {
+			scores = fmt.Sprintf("%d/%d", s.Scores, s.Scored)
+		}
+		fmt.Fprintf(w, "%-18s %6d %6d %6d %6d %6d %8d %6d %7s\n", s.Tier, s.Cases, s.L1, s.L2, s.L3, s.Crashes, s.Timeouts, s.Errors, scores)
 	}
 	for _, s := range stats {
 		if s.Tier == "total" {
