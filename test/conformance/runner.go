@@ -126,10 +126,10 @@ type Result struct {
 	// ScoresChecked is set when scores/NAME.scores exists and the simulator
 	// prints scores; ScoresMatch then says whether the sorted,
 	// prefix-stripped lines are equal.
-	ScoresChecked bool `json:"scores_checked,omitempty"`
-	ScoresMatch   bool `json:"scores_match,omitempty"`
-	Expected string        `json:"-"`
-	Actual   string        `json:"-"`
+	ScoresChecked bool   `json:"scores_checked,omitempty"`
+	ScoresMatch   bool   `json:"scores_match,omitempty"`
+	Expected      string `json:"-"`
+	Actual        string `json:"-"`
 }
 
 // Config tells Run what to do.
@@ -267,8 +267,8 @@ type TierStats struct {
 	Crashes  int      `json:"crashes"`
 	Timeouts int      `json:"timeouts"`
 	Errors   int      `json:"errors"`
-	Scored   int      `json:"scored"` // cases whose scores were compared
-	Scores   int      `json:"scores"` // of those, cases whose scores match
+	Scored   int      `json:"scored"`  // cases whose scores were compared
+	Scores   int      `json:"scores"`  // of those, cases whose scores match
 	FailL1   []string `json:"fail_l1"` // below L1
 	FailL2   []string `json:"fail_l2"` // L1 but not L2
 	FailL3   []string `json:"fail_l3"` // L2 but not L3
