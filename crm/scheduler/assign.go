@@ -36,7 +36,7 @@ func (cl *Cluster) applyNodeCriteria() {
 	all = func(r *Resource) {
 		if cl.SymmetricCluster {
 			for _, n := range cl.Nodes {
-				r.addScore(n.Name, 0)
+				r.addScore(n.Name, n.BaseScore)
 			}
 		}
 		for _, c := range r.Children {
@@ -46,7 +46,7 @@ func (cl *Cluster) applyNodeCriteria() {
 	for _, r := range cl.Resources {
 		all(r)
 	}
-	cl.note("symmetric-cluster: every node starts at 0")
+	cl.note("symmetric-cluster: every node starts at its base score (0 unless the node has a score)")
 	cl.applyNodeHealth()
 	cl.noteFor(func() string { return "node health (node-health-strategy=" + cl.Options["node-health-strategy"] + ")" })
 	// Location constraints.

@@ -109,12 +109,12 @@ func TestExplainStickinessBeatsLocation(t *testing.T) {
 	if s != 100 {
 		t.Errorf("n1 score %d, want 100", s)
 	}
-	wantSteps(t, st, "=0 symmetric-cluster: every node starts at 0", "+100 resource-stickiness=100: active here")
+	wantSteps(t, st, "=0 symmetric-cluster: every node starts at its base score (0 unless the node has a score)", "+100 resource-stickiness=100: active here")
 	s, st = steps(t, e, "ip", "n2")
 	if s != 50 {
 		t.Errorf("n2 score %d, want 50", s)
 	}
-	wantSteps(t, st, "=0 symmetric-cluster: every node starts at 0", "+50 location constraint prefer-n2")
+	wantSteps(t, st, "=0 symmetric-cluster: every node starts at its base score (0 unless the node has a score)", "+50 location constraint prefer-n2")
 	if a := assigned(t, e, "ip"); a != "n1" {
 		t.Errorf("assigned %q, want n1", a)
 	}
@@ -155,7 +155,7 @@ func TestExplainColocationChain(t *testing.T) {
 	if s != -cib.Infinity {
 		t.Errorf("db n1 score %d", s)
 	}
-	wantSteps(t, st, "=0 symmetric-cluster: every node starts at 0", "-INFINITY location constraint db-not-n1")
+	wantSteps(t, st, "=0 symmetric-cluster: every node starts at its base score (0 unless the node has a score)", "-INFINITY location constraint db-not-n1")
 	if a := assigned(t, e, "db"); a != "n3" {
 		t.Errorf("db assigned %q, want n3", a)
 	}
@@ -164,7 +164,7 @@ func TestExplainColocationChain(t *testing.T) {
 	if s != -cib.Infinity {
 		t.Errorf("web n2 score %d, want -INFINITY", s)
 	}
-	wantSteps(t, st, "=0 symmetric-cluster: every node starts at 0", "-INFINITY colocation web-with-app (with app, score INFINITY)")
+	wantSteps(t, st, "=0 symmetric-cluster: every node starts at its base score (0 unless the node has a score)", "-INFINITY colocation web-with-app (with app, score INFINITY)")
 	if a := assigned(t, e, "web"); a != "n3" {
 		t.Errorf("web assigned %q, want n3", a)
 	}
@@ -184,7 +184,7 @@ func TestExplainFailcountBan(t *testing.T) {
 	if s != -cib.Infinity {
 		t.Errorf("n1 score %d", s)
 	}
-	wantSteps(t, steps, "=0 symmetric-cluster: every node starts at 0", "+100 resource-stickiness=100: active here",
+	wantSteps(t, steps, "=0 symmetric-cluster: every node starts at its base score (0 unless the node has a score)", "+100 resource-stickiness=100: active here",
 		"-INFINITY fail count 3 of db reached migration-threshold=3")
 	if a := assigned(t, e, "db"); a != "n2" {
 		t.Errorf("assigned %q, want n2 (first of the equal nodes)", a)

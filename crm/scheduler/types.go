@@ -63,6 +63,9 @@ type Node struct {
 	Remote        bool
 	// Fenced marks a node that this transition will fence.
 	Fenced bool
+	// BaseScore is the node's own score attribute: every resource starts
+	// there with it in a symmetric cluster.
+	BaseScore int
 
 	Running     []*Resource // primitives active here
 	numAssigned int

@@ -172,7 +172,7 @@ func (cl *Cluster) unpackNodes() error {
 				return fmt.Errorf("node %q: remote nodes: %w", n.Uname, ErrUnsupported)
 			}
 		}
-		node := &Node{ID: n.ID, Name: n.Uname, Type: n.Type, Attrs: map[string]string{}}
+		node := &Node{ID: n.ID, Name: n.Uname, Type: n.Type, Attrs: map[string]string{}, BaseScore: cib.Score(n.Score)}
 		ctx := &cib.RuleContext{Now: cl.Now, Index: cl.Index, NodeAttrs: map[string]string{"#uname": n.Uname, "#id": n.ID, "#kind": "cluster"}}
 		cib.UnpackNVSets(n.Instance, ctx, "", node.Attrs)
 		node.Attrs["#uname"] = n.Uname
