@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gocrm/gocrm/crm/api"
+	"github.com/gocrm/gocrm/crm/status"
+)
+
+func init() {
+	register(&command{
+		name:    "status",
+		summary: "show the cluster status (crm_mon -1 -r layout; --output-as=xml|json)",
+		run:     runStatus,
+	})
+}
+
+const statusUsage = `usage: crm status [--output-as=text|xml|json] [--socket PATH]
+  With CIB_file=PATH the status of that CIB file is shown.
+`
+
+func runStatus(e *env, args []string) int {
+	co, args, err := takeConnFlags(args)
+	if err != nil {
+		return fail(e, "status", err)
+	}
+	format := "text"
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-h" || a == "--help":
+			fmt.Fprint(e.stdout, statusUsage)
+			return exitOK
+		case strings.HasPrefix(a, "--output-as="):
+			format = strings.TrimPrefix(a, "--output-as=")
+		case a == "--output-as" && i+1 < len(args):
+			format = args[i+1]
+			i++
+		case a == "xml" || a == "json":
+			// crmsh spells "crm status xml".
+			format = a
+		default:
+			fmt.Fprintf(e.stderr, "crm status: unexpected argument %q\n%s", a, statusUsage)
+			return exitUsage
+		}
+	}
+	if format != "text" && format != "xml" && format != "json" {
+		fmt.Fprintf(e.stderr, "crm status: --output-as must be text, xml or json, not %q\n", format)
+		return exitUsage
+	}
+	b, err := openBackend(e, co)
+	if err != nil {
+		return fail(e, "status", err)
+	}
+	defer b.Close()
+	c, err := b.Read(e.ctx)
+	if err != nil {
+		return fail(e, "status", err)
+	}
+	opts := status.Options{Now: e.now(), Location: time.Local, Request: "crm status " + strings.Join(args, " ")}
+	if !b.Offline() {
+		opts.Stack = "gocrm"
+		// The daemon knows the DC even before it is recorded in the CIB.
+		if resp, err := b.Request(e.ctx, api.Request{Op: api.OpStatus}); err == nil && resp.Status != nil {
+			opts.DCVersion = resp.Status.Version
+			if resp.Status.DC != "" && c.GetAttr("dc-uuid") == "" {
+				for _, n := range c.Config.Nodes {
+					if n.Uname == resp.Status.DC {
+						c.SetAttr("dc-uuid", n.ID)
+					}
+				}
+			}
+		}
+	}
+	r, err := status.Build(c, opts)
+	if err != nil {
+		return fail(e, "status", err)
+	}
+	switch format {
+	case "xml":
+		err = r.WriteXML(e.stdout)
+	case "json":
+		err = r.WriteJSON(e.stdout)
+	default:
+		err = r.WriteText(e.stdout)
+	}
+	if err != nil {
+		return fail(e, "status", err)
+	}
+	return exitOK
+}
