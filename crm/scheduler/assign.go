@@ -648,20 +648,23 @@ func (cl *Cluster) assignClone(c *Resource) {
 		}
 		c.allowed = cl.addColocatedScores(co.dependent, c.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, true, map[*Resource]bool{})
 	}
+	insts := append([]*Resource(nil), c.Children...)
+	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
+	if c.Promotable {
+		cl.addPromotionScores(c)
+	}
 	if !cl.noScores {
 		var show func(r *Resource)
 		show = func(r *Resource) {
+			if r.Orphan {
+				return
+			}
 			cl.recordScoresAs(r, "pcmk__clone_allocate")
 			for _, ch := range r.Children {
 				show(ch)
 			}
 		}
 		show(c)
-	}
-	insts := append([]*Resource(nil), c.Children...)
-	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
-	if c.Promotable {
-		cl.addPromotionScores(c)
 	}
 	cl.distribute(c, insts)
 	if c.Promotable {
@@ -1062,6 +1065,9 @@ type ScoreLine struct {
 func (cl *Cluster) recordScores(r *Resource) {
 	if cl.noScores {
 		return
+	}
+	if r.Orphan && cloneAncestor(r) != nil {
+		return // orphan clone instances are not shown
 	}
 	cl.recordScoresAs(r, "pcmk__primitive_assign")
 }
