@@ -926,17 +926,18 @@ func (cl *Cluster) promotionAttr(inst *Resource, n *Node) (int, bool) {
 // placement scores, so promotable instances go where they can be promoted.
 func (cl *Cluster) addPromotionScores(c *Resource) {
 	for _, inst := range c.Children {
-		for _, p := range append([]*Resource{inst}, inst.Primitives()...) {
-			for name, sc := range p.allowed {
-				n := cl.nodeByName[name]
-				if !available(n, 0, false) {
+		targets := []*Resource{inst}
+		if inst.Kind != cib.KindPrimitive {
+			targets = append(targets, inst.Primitives()...)
+		}
+		for _, p := range targets {
+			for _, n := range cl.Nodes {
+				sc, ok := p.allowed[n.Name]
+				if !ok || !available(n, 0, false) {
 					continue
 				}
 				if v, ok := cl.promotionAttr(inst, n); ok && v > 0 {
-					p.allowed[name] = cib.AddScores(sc, v)
-				}
-				if p.Kind == cib.KindPrimitive {
-					break
+					p.allowed[n.Name] = cib.AddScores(sc, v)
 				}
 			}
 		}
