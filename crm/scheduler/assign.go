@@ -25,7 +25,13 @@ func (r *Resource) addScore(n string, s int) {
 // descendant (as Pacemaker pushes group/clone locations to children).
 func (r *Resource) location(n string, s int) {
 	r.addScore(n, s)
-	for _, c := range r.Children {
+	children := r.Children
+	if r.Kind == cib.KindGroup && len(children) > 0 && (r.Meta["collocated"] == "" || isTrue(r.Meta["collocated"])) {
+		// A (collocated) group's location applies through its first
+		// member; the others follow it by colocation.
+		children = children[:1]
+	}
+	for _, c := range children {
 		c.location(n, s)
 	}
 }

@@ -18,8 +18,6 @@ var knownGraphBugs = map[string]string{
 		"(Pacemaker schedules a clear_failcount op when failure-timeout has passed)",
 	"maintenance-mode": "maintenance-mode=true: Pacemaker still probes (B_monitor_0 node1) and " +
 		"cancels recurring monitors (Cancel A_monitor_10000 node1); we schedule neither",
-	"group-unmanaged-member": "see knownBugs[group-unmanaged-member]; also the G_start_0 " +
-		"pseudo action is missing from the graph",
 	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +
 		"node (Cancel A_monitor_10000 node1, Cancel B_monitor_10000 node1); we do not",
 	"synthetic-12x80-s3": "as start-fresh (cross-node probe orderings before new resources' starts)",

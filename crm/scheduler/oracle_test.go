@@ -55,18 +55,10 @@ var knownScoreBugs = map[string]string{
 	"clone-interleave-partial": "see knownBugs[clone-interleave-partial]",
 	"stop-all-resources": "no score lines with stop-all-resources=true: Pacemaker assigns (and " +
 		"prints 0 scores for) every resource, then stops them",
-	"group-start": "group member scores: Pacemaker prints each member's own table (gA node2: 50, " +
-		"gB/gC node2: 0); we print the merged group table on every member (gA node2: 150, " +
-		"gB 100, gC 50)",
-	"group-stickiness-sum": "as group-start: members' printed scores include the merged " +
-		"scores of later members (gA node3: 390 instead of 130)",
-	"group-colocation": "as group-start: a1 node2 printed 20 instead of 10",
 	"clone-interleave": "interleaved clone-with-clone INFINITY colocation: Pacemaker colocates " +
 		"each dependent instance with ONE primary instance (the compatible one on the " +
 		"dependent's best node), so cB:0 gets -INFINITY on node2 and node3 and cB:1 on node3; " +
 		"we leave 0 there (placement is the same)",
-	"group-anticolocation": "as group-start: a1 node1 -180 (want -80), b1 node1 200 and b2 " +
-		"node1 100 (want each member's own table)",
 }
 
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
