@@ -518,6 +518,7 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 		r.NextRole = RoleStopped
 		cl.note("target-role=Stopped")
 	}
+	cl.recordScores(r)
 	switch {
 	case !r.Managed:
 		cur := r.CurrentNode()
@@ -568,7 +569,6 @@ func (cl *Cluster) sortedNodes(r *Resource) []*Node {
 }
 
 func (cl *Cluster) assignBest(r *Resource, prefer *Node) {
-	cl.recordScores(r)
 	nodes := cl.sortedNodes(r)
 	var chosen *Node
 	if prefer != nil && len(nodes) > 0 {

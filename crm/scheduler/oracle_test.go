@@ -39,22 +39,9 @@ var knownBugs = map[string]string{
 // knownScoreBugs lists cases whose primitive allocation scores differ from
 // crm_simulate's while the bug is open.
 var knownScoreBugs = map[string]string{
-	"fence-no-device": "no score lines for unmanaged resources: Pacemaker still runs " +
-		"pcmk__primitive_assign (and prints its scores) for resources made unmanaged because " +
-		"fencing is enabled without a device",
-	"maintenance-mode":         "no score lines for resources unmanaged by maintenance-mode (see fence-no-device)",
-	"unmanaged-failed":         "no score lines for is-managed=false resources (see fence-no-device)",
-	"unmanaged-failed-nomove":  "no score lines for is-managed=false resources (see fence-no-device)",
-	"unmanaged-running-banned": "no score lines for is-managed=false resources (see fence-no-device)",
-	"failed-stop-no-fencing":   "no score lines for A, blocked by its failed stop (see fence-no-device)",
-	"on-fail-block":            "no score lines for A, blocked by on-fail=block (see fence-no-device)",
 	"orphan-running": "extra score lines for the orphan Gone (-INFINITY everywhere): " +
 		"Pacemaker does not print allocation scores for orphans",
-	"group-unmanaged-member":   "see knownBugs[group-unmanaged-member]",
-	"node-maintenance":         "no score lines for resources on a maintenance node (see fence-no-device)",
 	"clone-interleave-partial": "see knownBugs[clone-interleave-partial]",
-	"stop-all-resources": "no score lines with stop-all-resources=true: Pacemaker assigns (and " +
-		"prints 0 scores for) every resource, then stops them",
 	"clone-interleave": "interleaved clone-with-clone INFINITY colocation: Pacemaker colocates " +
 		"each dependent instance with ONE primary instance (the compatible one on the " +
 		"dependent's best node), so cB:0 gets -INFINITY on node2 and node3 and cB:1 on node3; " +
