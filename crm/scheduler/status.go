@@ -541,6 +541,10 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	if role == RoleUnknown {
 		role = RoleStopped
 	}
+	if failed && r.stopFailed[n.Name] {
+		// A failed stop bans the node, even when fencing resolves it.
+		r.allowedBan(n)
+	}
 	if n.Unclean {
 		// The node will be fenced: whatever failed there is resolved by it.
 		failed = false
@@ -575,9 +579,6 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 			}
 		default:
 			r.Failed = true
-		}
-		if r.stopFailed[n.Name] {
-			r.allowedBan(n)
 		}
 	}
 	if roleRank(role) > roleRank(RoleStopped) {

@@ -269,7 +269,7 @@ func failedOp(op *cib.LRMOp, node string) (FailedAction, bool) {
 	probe := isProbe(op)
 	// Masked probe failures (agent not installed / misconfigured on a
 	// node it never ran on) are shown in the resource list instead.
-	if probe && (op.OpStatus == execDone || op.OpStatus == execNotInstalled) && (op.RCCode == 5 || op.RCCode == 2 || op.OpStatus == execNotInstalled) {
+	if probe && (op.RCCode == 5 || op.RCCode == 2 || op.OpStatus == execNotInstalled) {
 		return FailedAction{}, false
 	}
 	// Completed and errored operations are judged against the expected
@@ -282,6 +282,10 @@ func failedOp(op *cib.LRMOp, node string) (FailedAction, bool) {
 		case want < 0 && op.RCCode == 0:
 			return FailedAction{}, false
 		case probe && (op.RCCode == 0 || op.RCCode == 7 || op.RCCode == 8):
+			return FailedAction{}, false
+		case op.Interval > 0 && op.RCCode == 3:
+			// A recurring monitor the agent does not implement is
+			// "not supported", not a failure.
 			return FailedAction{}, false
 		}
 	}
