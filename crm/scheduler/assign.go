@@ -1073,8 +1073,8 @@ func (cl *Cluster) recordScores(r *Resource) {
 	if cl.noScores {
 		return
 	}
-	if r.Orphan && cloneAncestor(r) != nil {
-		return // orphan clone instances are not shown
+	if r.Orphan {
+		return // orphans are not shown
 	}
 	cl.recordScoresAs(r, "pcmk__primitive_assign")
 }

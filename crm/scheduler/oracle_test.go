@@ -39,8 +39,6 @@ var knownBugs = map[string]string{
 // knownScoreBugs lists cases whose primitive allocation scores differ from
 // crm_simulate's while the bug is open.
 var knownScoreBugs = map[string]string{
-	"orphan-running": "extra score lines for the orphan Gone (-INFINITY everywhere): " +
-		"Pacemaker does not print allocation scores for orphans",
 	"clone-interleave-partial": "see knownBugs[clone-interleave-partial]",
 	"clone-interleave": "interleaved clone-with-clone INFINITY colocation: Pacemaker colocates " +
 		"each dependent instance with ONE primary instance (the compatible one on the " +
