@@ -261,7 +261,7 @@ func (cl *Cluster) assignGroup(r *Resource, prefer *Node) *Node {
 		return nil
 	}
 	r.assigning = true
-	if !cl.noScores {
+	if !cl.noScores && !allOrphans(r) {
 		cl.recordScoresAs(r, "pcmk__group_assign")
 		for _, c := range r.Children {
 			cl.recordScoresAs(c, "pcmk__group_assign")
@@ -662,7 +662,7 @@ func (cl *Cluster) assignClone(c *Resource) {
 	if !cl.noScores {
 		var show func(r *Resource)
 		show = func(r *Resource) {
-			if r.Orphan {
+			if r.Orphan || allOrphans(r) {
 				return
 			}
 			cl.recordScoresAs(r, "pcmk__clone_allocate")
@@ -1144,4 +1144,18 @@ func (cl *Cluster) applyNodeHealth() {
 			r.location(n.Name, health)
 		}
 	}
+}
+
+// allOrphans reports whether r is a collective resource whose primitives
+// are all orphans (an instance kept only for its history).
+func allOrphans(r *Resource) bool {
+	if r.Kind == cib.KindPrimitive || len(r.Children) == 0 {
+		return false
+	}
+	for _, p := range r.Primitives() {
+		if !p.Orphan {
+			return false
+		}
+	}
+	return true
 }
