@@ -3,6 +3,7 @@ package scheduler
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gocrm/gocrm/cib"
@@ -54,6 +55,7 @@ func (cl *Cluster) applyNodeCriteria() {
 	}
 	cl.note("symmetric-cluster: every node starts at its base score (0 unless the node has a score)")
 	cl.applyNodeHealth()
+	cl.applyShutdownLocks()
 	cl.noteFor(func() string { return "node health (node-health-strategy=" + cl.Options["node-health-strategy"] + ")" })
 	// Location constraints.
 	for _, l := range cl.locations {
@@ -1158,4 +1160,45 @@ func allOrphans(r *Resource) bool {
 		}
 	}
 	return true
+}
+
+// applyShutdownLocks locks resources to a cleanly shutting-down node (or
+// keeps the lock found in their history) when shutdown-lock is enabled:
+// a locked resource is banned from every other node, so it stops and waits
+// for its node instead of moving. Fence devices and clone instances are
+// never locked.
+func (cl *Cluster) applyShutdownLocks() {
+	if !cl.shutdownLock {
+		return
+	}
+	for _, p := range cl.primitives {
+		if p.IsStonith || cloneAncestor(p) != nil {
+			p.lockNode = nil
+			continue
+		}
+		if p.lockNode != nil {
+			if len(p.RunningOn) > 0 {
+				// Started elsewhere although locked: leave it alone.
+				p.lockNode = nil
+			}
+		} else if len(p.RunningOn) == 1 {
+			n := p.RunningOn[0]
+			if n.Shutdown && !n.Unclean {
+				p.lockNode = n
+				p.lockTime = cl.Now.Unix()
+				if v, err := strconv.ParseInt(n.Attrs["shutdown"], 10, 64); err == nil && v > 0 {
+					p.lockTime = v
+				}
+			}
+		}
+		if p.lockNode == nil {
+			continue
+		}
+		for _, n := range cl.Nodes {
+			if n != p.lockNode {
+				p.addScore(n.Name, -cib.Infinity)
+			}
+		}
+		cl.noteFor(func() string { return "shutdown-lock: locked to " + p.lockNode.Name + " while it is shut down" })
+	}
 }

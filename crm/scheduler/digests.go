@@ -127,6 +127,10 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 	for _, c := range r.cancels {
 		cl.action(r, "cancel", c.node, c.interval, false)
 	}
+	for _, n := range r.lockExpiredOn {
+		// The DC deletes the history itself, even for an offline node.
+		cl.action(r, "lrm_delete", n, 0, false).Runnable = true
+	}
 	for _, n := range cl.Nodes {
 		if r.agentChanged[n.Name] {
 			cl.action(r, "delete", n, 0, false)

@@ -19,9 +19,12 @@ func explainCIB(t *testing.T, quorum, options, resources, constraints, status st
 
 func explainCIBNodes(t *testing.T, nodes, quorum, options, resources, constraints, status string) *cib.CIB {
 	t.Helper()
+	if !strings.Contains(options, "stonith-enabled") {
+		options = `<nvpair id="o1" name="stonith-enabled" value="false"/>` + options
+	}
 	x := `<cib validate-with="pacemaker-3.0" epoch="1" num_updates="0" admin_epoch="0" have-quorum="` + quorum + `">
   <configuration>
-    <crm_config><cluster_property_set id="o"><nvpair id="o1" name="stonith-enabled" value="false"/>` + options + `</cluster_property_set></crm_config>
+    <crm_config><cluster_property_set id="o">` + options + `</cluster_property_set></crm_config>
     <nodes>` + nodes + `</nodes>
     <resources>` + resources + `</resources>
     <constraints>` + constraints + `</constraints>
@@ -226,5 +229,61 @@ func TestExplainStandbyAndUnknown(t *testing.T) {
 	}
 	if _, _, err := scheduler.Explain(c, time.Time{}, "nope"); !errors.Is(err, scheduler.ErrUnknownResource) {
 		t.Errorf("unknown resource: err %v", err)
+	}
+}
+
+// shutdown-lock=true: a resource on a cleanly shutting-down node is locked
+// there (banned elsewhere) and stops instead of moving; a lock recorded in
+// the history of an offline node keeps it stopped until the lock expires,
+// then the history is deleted (lrm_delete) and it may start elsewhere.
+func TestShutdownLock(t *testing.T) {
+	opts := `<nvpair id="sl" name="shutdown-lock" value="true"/><nvpair id="sll" name="shutdown-lock-limit" value="5m"/>`
+	shutting := `<node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member">
+  <transient_attributes id="1"><instance_attributes id="t1"><nvpair id="sd" name="shutdown" value="1699999990"/></instance_attributes></transient_attributes>
+  <lrm id="1"><lrm_resources>` + started("db") + `</lrm_resources></lrm></node_state>`
+	c := explainCIB(t, "1", opts, dummy("db", ""), "", shutting+nodeState("2", "n2", "")+nodeState("3", "n3", ""))
+	e := explain(t, c, "db")
+	if len(e.Summary) != 1 || !strings.HasPrefix(e.Summary[0], "Stop") || !strings.Contains(e.Summary[0], "node availability") {
+		t.Errorf("summary %q, want db stopped due to node availability", e.Summary)
+	}
+	_, st := steps(t, e, "db", "n2")
+	if len(st) < 2 || !strings.Contains(st[len(st)-1], "shutdown-lock: locked to n1") {
+		t.Errorf("n2 steps %q, want a shutdown-lock ban", st)
+	}
+	// Without the option the resource moves.
+	c = explainCIB(t, "1", "", dummy("db", ""), "", shutting+nodeState("2", "n2", "")+nodeState("3", "n3", ""))
+	if e := explain(t, c, "db"); len(e.Summary) != 1 || !strings.HasPrefix(e.Summary[0], "Move") {
+		t.Errorf("without shutdown-lock: summary %q, want a Move", e.Summary)
+	}
+	// A lock in an offline node's history (read only with fencing enabled,
+	// as Pacemaker skips offline nodes' histories otherwise): at 1699999900
+	// (100 s before now, limit 5 min) db stays stopped; at 1699999000 the
+	// lock has expired.
+	opts += `<nvpair id="se" name="stonith-enabled" value="true"/>`
+	fence := `<primitive id="fence" class="stonith" type="fence_dummy"/>`
+	for _, tc := range []struct {
+		at      string
+		started bool
+	}{{"1699999900", false}, {"1699999000", true}} {
+		off := `<node_state id="1" uname="n1" in_ccm="false" crmd="offline" join="down" expected="down"><lrm id="1"><lrm_resources>
+  <lrm_resource id="db" class="ocf" provider="pacemaker" type="Dummy" shutdown-lock="` + tc.at + `">
+    <lrm_rsc_op id="db_last_0" operation_key="db_stop_0" operation="stop" transition-key="2:1:0:x" transition-magic="0:0;2:1:0:x" call-id="4" rc-code="0" op-status="0" interval="0"/>
+  </lrm_resource></lrm_resources></lrm></node_state>`
+		c = explainCIB(t, "1", opts, fence+dummy("db", ""), "", off+nodeState("2", "n2", "")+nodeState("3", "n3", ""))
+		e, tr, err := scheduler.Explain(c, time.Unix(1700000000, 0), "db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotStart := len(e.Summary) > 0 && strings.HasPrefix(e.Summary[len(e.Summary)-1], "Start")
+		if gotStart != tc.started {
+			t.Errorf("lock at %s: summary %q, started=%v want %v", tc.at, e.Summary, gotStart, tc.started)
+		}
+		deleted := false
+		for _, a := range tr.GraphActions() {
+			deleted = deleted || a.Task == "lrm_delete"
+		}
+		if deleted != tc.started {
+			t.Errorf("lock at %s: lrm_delete scheduled=%v, want %v", tc.at, deleted, tc.started)
+		}
 	}
 }

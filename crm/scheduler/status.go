@@ -354,6 +354,24 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	ops := append([]*cib.LRMOp(nil), lr.Ops...)
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].CallID < ops[j].CallID })
 	r.opHistory[n.Name] = ops
+	// A shutdown lock recorded in the history keeps the resource on n
+	// until n returns or the lock expires (then the history is deleted).
+	if cl.shutdownLock {
+		for _, a := range lr.Attrs {
+			if a.Name != "shutdown-lock" {
+				continue
+			}
+			at, err := strconv.ParseInt(a.Value, 10, 64)
+			if err != nil || at == 0 {
+				break
+			}
+			if cl.shutdownLockLimit > 0 && cl.Now.Unix() > at+cl.shutdownLockLimit {
+				r.lockExpiredOn = append(r.lockExpiredOn, n)
+			} else {
+				r.lockNode, r.lockTime = n, at
+			}
+		}
+	}
 	// History recorded for another agent (class, provider or type changed):
 	// Pacemaker deletes it and clears the fail count, so it does not count.
 	if !r.Orphan && n.Online && lr.Type != "" && (lr.Type != r.Type || lr.Class != r.Class || lr.Provider != r.Provider) {

@@ -160,6 +160,9 @@ type Resource struct {
 	cancels        []cancelOp
 	clearFailcount []*Node
 	agentChanged   map[string]bool // nodes whose history is for another agent
+	lockNode       *Node           // shutdown lock (shutdown-lock=true)
+	lockTime       int64
+	lockExpiredOn  []*Node // nodes whose history lock expired: lrm_delete
 	hardBanned     []string
 
 	// Placement.
@@ -286,6 +289,8 @@ type Cluster struct {
 	fencing          []*Action
 	scores           []ScoreLine
 	noScores         bool // do not record ScoreLines (Options.NoScores)
+	shutdownLock      bool  // shutdown-lock
+	shutdownLockLimit int64 // shutdown-lock-limit, seconds (0: none)
 	explain          *explainer
 }
 

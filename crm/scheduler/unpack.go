@@ -136,6 +136,12 @@ func Unpack(c *cib.CIB, now time.Time) (*Cluster, error) {
 	}
 	cl.ConcurrentFencing = isTrue(cl.Options["concurrent-fencing"])
 	cl.StopOrphanResources = isTrue(cl.Options["stop-orphan-resources"])
+	cl.shutdownLock = isTrue(cl.Options["shutdown-lock"])
+	if v := cl.Options["shutdown-lock-limit"]; v != "" {
+		if ms, err := cib.ParseIntervalMS(v); err == nil {
+			cl.shutdownLockLimit = ms / 1000
+		}
+	}
 	cl.StopOrphanActions = isTrue(cl.Options["stop-orphan-actions"])
 	cl.MaintenanceMode = isTrue(cl.Options["maintenance-mode"])
 	cl.StopAllResources = isTrue(cl.Options["stop-all-resources"])
