@@ -284,14 +284,14 @@ type Cluster struct {
 	nextActionID int
 	// clusterWideFlags is set while collective orderings are pushed to
 	// children.
-	clusterWideFlags bool
-	warnings         []string
-	fencing          []*Action
-	scores           []ScoreLine
-	noScores         bool // do not record ScoreLines (Options.NoScores)
+	clusterWideFlags  bool
+	warnings          []string
+	fencing           []*Action
+	scores            []ScoreLine
+	noScores          bool  // do not record ScoreLines (Options.NoScores)
 	shutdownLock      bool  // shutdown-lock
 	shutdownLockLimit int64 // shutdown-lock-limit, seconds (0: none)
-	explain          *explainer
+	explain           *explainer
 }
 
 // Warnings returns the configuration problems noticed while scheduling.

@@ -127,6 +127,7 @@ func TestCrmMonXMLConformance(t *testing.T) {
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.xml"))
 	pass, total := 0, 0
+	banPass, banTotal := 0, 0
 	var failed []string
 	for _, f := range files {
 		cmd := exec.Command("crm_mon", "-1", "--output-as=xml")
@@ -160,6 +161,12 @@ func TestCrmMonXMLConformance(t *testing.T) {
 				ok = false
 			}
 		}
+		if w, g := wantEl.Child("bans"), gotEl.Child("bans"); w != nil || g != nil {
+			banTotal++
+			if w != nil && g != nil && w.String() == g.String() {
+				banPass++
+			}
+		}
 		if gotEl.Child("summary") == nil || gotEl.Child("status") == nil || gotEl.Child("status").Get("code") != "0" {
 			t.Errorf("%s: summary or status element missing", f)
 		}
@@ -171,6 +178,7 @@ func TestCrmMonXMLConformance(t *testing.T) {
 	}
 	rate := float64(pass) / float64(max(total, 1)) * 100
 	t.Logf("crm status --output-as=xml nodes/resources vs crm_mon: %d/%d cases equal (%.1f%%)", pass, total, rate)
+	t.Logf("<bans> equal in %d of %d cases with bans", banPass, banTotal)
 	if len(failed) > 0 {
 		t.Logf("differing: %s", strings.Join(failed, " "))
 	}

@@ -222,6 +222,9 @@ func (r *Report) Element() *cib.Element {
 		}
 		root.Children = append(root.Children, fs)
 	}
+	if b := r.bansElement(); b != nil {
+		root.Children = append(root.Children, b)
+	}
 	if len(r.Warnings) > 0 {
 		ws := el("warnings")
 		for _, w := range r.Warnings {

@@ -127,6 +127,9 @@ func TestXMLAndJSON(t *testing.T) {
 	if f.Get("op_key") != "rsc1_monitor_10000" || f.Get("exitstatus") != "not running" || f.Get("status") != "complete" || f.Get("exec") != "2500" {
 		t.Errorf("failure = %s", f)
 	}
+	if b := root.Child("bans"); b == nil || len(b.Children) != 1 || b.Children[0].Get("id") != "cli-ban-a-on-node1" || b.Children[0].Get("weight") != "-1000000" {
+		t.Errorf("bans = %v", b)
+	}
 	if root.Child("status").Get("code") != "0" {
 		t.Error("status code")
 	}
