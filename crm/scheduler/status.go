@@ -699,6 +699,10 @@ func (cl *Cluster) failureExpired(r *Resource, n *Node, op *cib.LRMOp) bool {
 	if r.FailureTimeout <= 0 {
 		return false
 	}
+	if cl.onFailFor(r, op) == "block" {
+		// A failure that blocks the resource waits for an administrator.
+		return false
+	}
 	last := op.LastRCChange
 	if last == 0 {
 		last = op.LastRun
