@@ -177,12 +177,19 @@ func TestConfigureLoad(t *testing.T) {
 	if ix.Resources["x1"] == nil || ix.Resources["web"] != nil {
 		t.Error("XML replace kept old objects")
 	}
+	if len(readCIB(t, path).Config.Nodes) != 2 {
+		t.Error("XML replace without nodes dropped the nodes")
+	}
 	rep := filepath.Join(dir, "rep.crm")
 	os.WriteFile(rep, []byte("primitive only ocf:pacemaker:Dummy\n"), 0o644)
 	mustRun(t, run, "configure", "load", "replace", rep)
-	ix = cib.NewIndex(&readCIB(t, path).Config)
+	c = readCIB(t, path)
+	ix = cib.NewIndex(&c.Config)
 	if ix.Resources["only"] == nil || ix.Resources["x1"] != nil {
 		t.Error("crm replace")
+	}
+	if len(c.Config.Nodes) != 2 {
+		t.Errorf("replace without nodes dropped the cluster's nodes: %d left", len(c.Config.Nodes))
 	}
 	if code, _, _ := run("configure", "load", "merge", rep); code != exitUsage {
 		t.Errorf("load merge exit %d", code)

@@ -291,7 +291,13 @@ func configureLoad(e *env, b backend, mode, file string) int {
 	err = updateConfig(e.ctx, b, func(c *cib.CIB) (*cib.Element, error) {
 		switch {
 		case isXML && mode == "replace":
-			el := newCfg.Element()
+			cfg := *newCfg
+			if len(cfg.Nodes) == 0 {
+				// Nodes are registered by the cluster: a file without
+				// a nodes section keeps them.
+				cfg.Nodes = c.Config.Nodes
+			}
+			el := cfg.Element()
 			if err := verifyElement(c, el); err != nil {
 				fmt.Fprintf(e.stderr, "ERROR: %s: %v\n", source, err)
 				return nil, errReported
@@ -305,8 +311,22 @@ func configureLoad(e *env, b backend, mode, file string) int {
 			}
 			return el, nil
 		case mode == "replace":
+			nodes := c.Config.Nodes
 			c.Config = cib.Configuration{}
-			return applyStatements(e, c, text, source, false)
+			el, err := applyStatements(e, c, text, source, false)
+			if err != nil || len(c.Config.Nodes) > 0 || len(nodes) == 0 {
+				return el, err
+			}
+			// Keep the cluster's nodes when the file names none.
+			ne := el.Child("nodes")
+			if ne == nil {
+				ne = &cib.Element{Name: "nodes"}
+				el.Children = append([]*cib.Element{ne}, el.Children...)
+			}
+			for _, n := range nodes {
+				ne.Children = append(ne.Children, n.Element())
+			}
+			return el, nil
 		default:
 			return applyStatements(e, c, text, source, true)
 		}

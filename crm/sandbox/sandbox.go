@@ -413,9 +413,18 @@ func (s *Sandbox) verify(pid int, name string) error {
 	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && (stat[i+2] == 'Z' || stat[i+2] == 'X') {
 		return fmt.Errorf("%w: pid %d has exited", ErrNotOurs, pid)
 	}
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return fmt.Errorf("%w: pid %d: %v", ErrNotOurs, pid, err)
+	// Right after exec (and while exiting) the command line reads empty
+	// for a moment: retry briefly.
+	var raw []byte
+	for try := 0; ; try++ {
+		raw, err = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			return fmt.Errorf("%w: pid %d: %v", ErrNotOurs, pid, err)
+		}
+		if len(raw) > 0 || try >= 40 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 	if len(argv) == 0 || filepath.Base(argv[0]) != filepath.Base(s.st.CRMD) {

@@ -24,10 +24,13 @@ const fakeEnv = "GOCRM_SANDBOX_FAKE_CRMD"
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeEnv) == "1" {
 		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGTERM)
+		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGPIPE)
+		os.Stderr.WriteString("fake crmd " + strconv.Itoa(os.Getpid()) + " started\n")
 		select {
-		case <-ch:
+		case sig := <-ch:
+			os.Stderr.WriteString("fake crmd: " + sig.String() + "\n")
 		case <-time.After(2 * time.Minute):
+			os.Stderr.WriteString("fake crmd: timeout\n")
 		}
 		os.Exit(0)
 	}
@@ -46,7 +49,16 @@ func fakeSandbox(t *testing.T, nodes int) *Sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.Down(context.Background(), 5*time.Second) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range s.Nodes() {
+				if b, err := os.ReadFile(s.LogFile(n)); err == nil {
+					t.Logf("%s log:\n%s", n, tail(string(b), 2000))
+				}
+			}
+		}
+		_ = s.Down(context.Background(), 5*time.Second)
+	})
 	return s
 }
 
