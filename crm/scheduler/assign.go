@@ -342,12 +342,20 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 		return
 	}
 	nodes := map[string]bool{}
+	weight := map[string]int{}
 	for _, inst := range clone.Children {
 		if n := inst.assignedNode(); n != nil {
 			if co.primRole != "" {
 				if inst.NextRole != co.primRole {
 					continue
 				}
+				// A mandatory role colocation also carries the instance's
+				// own allocation score on its node to the dependent.
+				src := inst
+				if inst.Kind == cib.KindGroup && len(inst.Children) > 0 {
+					src = inst.Children[0]
+				}
+				weight[n.Name] = cib.AddScores(weight[n.Name], src.allowed[n.Name])
 			}
 			nodes[n.Name] = true
 		}
@@ -357,6 +365,8 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 		if nodes[name] {
 			if co.score < cib.Infinity {
 				work[name] = cib.AddScores(co.score, s)
+			} else if w := weight[name]; w != 0 {
+				work[name] = cib.AddScores(w, s)
 			}
 		} else if co.score >= cib.Infinity {
 			work[name] = cib.AddScores(-cib.Infinity, s)
