@@ -34,6 +34,7 @@ import (
 
 	sdaemon "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/gocrm/gocrm/crm/daemon"
+	crmsandbox "github.com/gocrm/gocrm/crm/sandbox"
 	"github.com/gocrm/gocrm/membership"
 )
 
@@ -106,13 +107,19 @@ func run(args []string, stderr io.Writer) int {
 			adv = guessAdvertise()
 		}
 	}
-	d, err := daemon.New(daemon.Config{Name: *name, ClusterName: *cluster, DataDir: *dataDir, BindAddr: bhost,
+	cfg := daemon.Config{Name: *name, ClusterName: *cluster, DataDir: *dataDir, BindAddr: bhost,
 		AdvertiseAddr: adv, GossipPort: port, Join: join, BootstrapExpect: *expect, SocketPath: *socket,
 		KeyFile: *keyfile, KeyOwnerCheck: rootOrSelf, Arbiter: *arbiter, QuorumLease: *lease,
 		OnSuicide: func() {
 			log.Error("no-quorum-policy: self-fencing (exit)")
 			os.Exit(111)
-		}, Logger: log})
+		}, Logger: log}
+	if dir := os.Getenv(crmsandbox.EnvDir); dir != "" {
+		// Started by `crm sandbox`: the sandbox fence device kills the
+		// target node's crmd (found through the sandbox directory).
+		cfg.Killer = crmsandbox.NewKiller(dir, log)
+	}
+	d, err := daemon.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "crmd:", err)
 		return exitError

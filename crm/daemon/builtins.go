@@ -7,6 +7,8 @@ import (
 
 	"github.com/gocrm/gocrm/agents/agent"
 	"github.com/gocrm/gocrm/agents/dummy"
+	"github.com/gocrm/gocrm/agents/filesystem"
+	"github.com/gocrm/gocrm/agents/httpd"
 	"github.com/gocrm/gocrm/agents/ipvs"
 	"github.com/gocrm/gocrm/agents/lvsrs"
 	"github.com/gocrm/gocrm/agents/vip"
@@ -122,6 +124,12 @@ func registerInstance(reg *agent.Registry, typ string, meta string, mk func(env 
 func DefaultBuiltins() (*agent.Registry, error) {
 	reg := agent.NewRegistry()
 	if err := dummy.Register(reg); err != nil {
+		return nil, err
+	}
+	if err := httpd.Register(reg); err != nil {
+		return nil, err
+	}
+	if err := filesystem.Register(reg); err != nil {
 		return nil, err
 	}
 	var nlOnce sync.Once
