@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gocrm/gocrm/agents/agent"
+	"github.com/gocrm/gocrm/agents/ra"
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/crmsyntax"
 	"github.com/gocrm/gocrm/crm/scheduler"
@@ -256,7 +258,48 @@ func configureVerify(e *env, b backend) int {
 	} else if err == nil && !cl.HasStonithRsc {
 		fmt.Fprintln(e.stderr, "WARNING: stonith-enabled is true but no fencing device is configured")
 	}
+	if err == nil && checkAgents(e, cl) {
+		return exitError
+	}
 	return exitOK
+}
+
+// checkAgents checks every configured primitive against its agent's
+// meta-data (unknown or missing required parameters, values outside a
+// select list, op timeouts below the advised minimum), printing crmsh's
+// "SEVERITY: message" lines. It reports whether any was an error.
+func checkAgents(e *env, cl *scheduler.Cluster) bool {
+	cat, err := raCatalog(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "WARNING: agent checks skipped: %v\n", err)
+		return false
+	}
+	seen := map[string]bool{}
+	failed := false
+	var walk func(rs []*scheduler.Resource)
+	walk = func(rs []*scheduler.Resource) {
+		for _, r := range rs {
+			if r.Kind != cib.KindPrimitive {
+				walk(r.Children)
+				continue
+			}
+			if seen[r.BaseID] || r.Orphan {
+				continue
+			}
+			seen[r.BaseID] = true
+			key := agent.Key{Class: r.Class, Provider: r.Provider, Type: r.Type}
+			var ops []ra.Op
+			for _, op := range r.Ops {
+				ops = append(ops, ra.Op{Name: op.Name, Role: op.Role, Interval: fmt.Sprintf("%dms", op.Interval), Timeout: op.Timeout})
+			}
+			for _, f := range cat.CheckPrimitive(e.ctx, r.BaseID, key, r.Params, ops) {
+				fmt.Fprintf(e.stderr, "%s: %s\n", f.Severity, f.Msg)
+				failed = failed || f.Severity == ra.SevError
+			}
+		}
+	}
+	walk(cl.Resources)
+	return failed
 }
 
 func configureLoad(e *env, b backend, mode, file string) int {
