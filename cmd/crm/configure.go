@@ -264,6 +264,10 @@ func configureVerify(e *env, b backend) int {
 	return exitOK
 }
 
+// builtinFencePlugins are the stonith types stonith/plugins implements in
+// Go (fence_* agents are checked through their meta-data).
+var builtinFencePlugins = map[string]bool{"sandbox": true, "ssh": true, "meatware": true, "watchdog": true, "fake": true}
+
 // checkAgents checks every configured primitive against its agent's
 // meta-data (unknown or missing required parameters, values outside a
 // select list, op timeouts below the advised minimum), printing crmsh's
@@ -287,6 +291,9 @@ func checkAgents(e *env, cl *scheduler.Cluster) bool {
 				continue
 			}
 			seen[r.BaseID] = true
+			if r.Class == "stonith" && builtinFencePlugins[r.Type] {
+				continue // gocrm's own fence plugins have no agent meta-data
+			}
 			key := agent.Key{Class: r.Class, Provider: r.Provider, Type: r.Type}
 			var ops []ra.Op
 			for _, op := range r.Ops {
