@@ -190,6 +190,23 @@ func formatSyntaxError(src Source, e *crmsyntax.Error) string {
 	return fmt.Sprintf("%s:%d: %s", src.File, line, e.Msg)
 }
 
+// refusals are the errors no force overrides: the schema check of a
+// commit and references to objects that do not exist.
+func (c *cfgSession) refusals() []error {
+	var hard []error
+	if err := c.sess.CheckCommit(); err != nil {
+		hard = append(hard, err)
+	}
+	el := c.sess.ConfigElement()
+	wrapper := &cib.Element{Name: "cib", Attrs: append([]cib.Attr(nil), c.base.Attrs...),
+		Children: []*cib.Element{el, {Name: "status"}}}
+	full, err := cib.FromElement(wrapper)
+	if err != nil {
+		return append(hard, err)
+	}
+	return append(hard, full.Problems()...)
+}
+
 // verify checks the pending configuration: errors block a commit,
 // warnings are notices.
 func (c *cfgSession) verify() (errs []error, warns []string) {
@@ -243,6 +260,11 @@ func (s *Shell) commit(ctx context.Context, force bool, src Source) error {
 	}
 	errs, warns := c.verify()
 	s.printProblems(errs, warns, src)
+	if hard := c.refusals(); len(hard) > 0 {
+		// What the CIB itself would reject (schema, dangling references)
+		// cannot be forced, as with crmsh and cibadmin.
+		return s.fail(src, fmt.Errorf("%w: configuration refused: %v", ErrNotCommitted, hard[0]))
+	}
 	if (len(errs) > 0 || len(warns) > 0) && !force {
 		proceed := len(errs) == 0 && !s.o.Interactive
 		if s.o.Interactive {
