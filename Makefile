@@ -2,7 +2,8 @@
 #
 #   make build        build bin/<name> for every cmd/<name> holding Go files
 #   make test         unit tests (-tags hashicorpmetrics) + short fuzz runs of every Fuzz target
-#                     + real-kernel IPVS tests in a QEMU VM (vmtest; root + ../shared)
+#                     + real-kernel IPVS tests in a QEMU VM (test-ipvs; root + ../shared)
+#   make test-ipvs    only the real-kernel IPVS tests (go test -v output)
 #   make fuzz         only the short fuzz runs (FUZZTIME per target, default 3s)
 #   make conformance  score bin/crm simulate against ../shared/pacemaker-scheduler
 #   make bench        benchmarks, no unit tests
@@ -26,7 +27,7 @@ STATICCHECK       := $(GOBIN_DIR)/staticcheck
 # Commands: every directory cmd/<name> that holds at least one .go file.
 CMDS := $(sort $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.go))))
 
-.PHONY: all build crm test unit vmtest fuzz conformance bench lint staticcheck demo clean
+.PHONY: all build crm test unit test-ipvs vmtest fuzz conformance bench lint staticcheck demo clean
 
 all: build
 
@@ -43,17 +44,17 @@ crm:
 	@mkdir -p bin
 	$(GO) build $(TAGS) -o bin/crm ./cmd/crm
 
-test: unit fuzz vmtest
+test: unit fuzz test-ipvs
 
 # Real-kernel IPVS tests in a throwaway QEMU VM (the host kernel has no
 # IP_VS): needs root and ../shared/tools/ipvs-vm-test.sh, else skips.
-vmtest:
+test-ipvs:
 	@if [ "$$(id -u)" != 0 ]; then \
-		echo "--- SKIP: vmtest: real-kernel IPVS tests need root (they boot a QEMU VM)"; \
+		echo "--- SKIP: test-ipvs: real-kernel IPVS tests need root (they boot a QEMU VM)"; \
 	elif [ ! -x ../shared/tools/ipvs-vm-test.sh ]; then \
-		echo "--- SKIP: vmtest: ../shared/tools/ipvs-vm-test.sh not found (../shared absent)"; \
+		echo "--- SKIP: test-ipvs: ../shared/tools/ipvs-vm-test.sh not found (../shared absent)"; \
 	else \
-		echo "=== vmtest: test/ipvsvm/run.sh -test.v"; \
+		echo "=== test-ipvs: test/ipvsvm/run.sh -test.v"; \
 		bash test/ipvsvm/run.sh -test.v; \
 	fi
 
@@ -110,3 +111,6 @@ clean:
 bench-vrrp:
 	GO="$(GO)" bash bench/vrrp.sh
 .PHONY: bench-vrrp
+
+# Older name of test-ipvs.
+vmtest: test-ipvs
