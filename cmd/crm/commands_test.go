@@ -198,7 +198,7 @@ func TestConfigureLoad(t *testing.T) {
 
 func TestResourceCommands(t *testing.T) {
 	path, run := offline(t)
-	mustRun(t, run, "resource", "move", "d1", "node2")
+	mustRun(t, run, "resource", "move", "d1", "node2", "--lifetime", "forever")
 	mustRun(t, run, "resource", "ban", "g", "node1", "--lifetime", "PT1H")
 	c := readCIB(t, path)
 	var ids []string
@@ -222,6 +222,15 @@ func TestResourceCommands(t *testing.T) {
 	if n := len(readCIB(t, path).Config.Constraints); n != 0 {
 		t.Errorf("%d constraints left after clear", n)
 	}
+	// Without a lifetime a move expires after an hour: a rule with a
+	// lifetime end, not a plain node score.
+	mustRun(t, run, "resource", "move", "d1", "node2")
+	for _, con := range readCIB(t, path).Config.Constraints {
+		if l, ok := con.(*cib.Location); ok && l.ID == "cli-prefer-d1" && (len(l.Rules) != 1 || l.Node != "") {
+			t.Errorf("default move is not expiring: %+v", l)
+		}
+	}
+	mustRun(t, run, "resource", "clear", "d1")
 	mustRun(t, run, "resource", "stop", "d1")
 	if out := mustRun(t, run, "resource", "meta", "d1", "show", "target-role"); out != "Stopped\n" {
 		t.Errorf("target-role = %q", out)

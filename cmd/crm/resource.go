@@ -25,7 +25,8 @@ const resourceUsage = `usage: crm resource COMMAND ... [--socket PATH]
   status [RSC ...]                          where resources run
   start RSC ... | stop RSC ...              set target-role Started / Stopped
   manage RSC ... | unmanage RSC ...         set is-managed true / false
-  move RSC NODE [LIFETIME] [--lifetime P]   prefer NODE (constraint cli-prefer-RSC)
+  move RSC NODE [LIFETIME] [--lifetime P]   prefer NODE (constraint cli-prefer-RSC); expires after
+                                            1 hour unless LIFETIME is given (--lifetime forever: never)
   ban RSC [NODE] [LIFETIME]                 keep RSC off NODE (cli-ban-RSC-on-NODE)
   clear RSC                                 remove the cli-prefer/cli-ban constraints of RSC
   cleanup [RSC] [NODE] | refresh [RSC] [NODE]   forget failures / operation history
@@ -209,6 +210,10 @@ func showResourceAttr(e *env, b backend, id, kind, name string) int {
 	return fail(e, "resource", fmt.Errorf("resource %s has no %s %s: %w", id, strings.TrimSuffix(kind, "_attributes"), name, errNotFound))
 }
 
+// defaultMoveLifetime is how long `crm resource move` prefers the target
+// node when no lifetime is given ("--lifetime forever" keeps it).
+const defaultMoveLifetime = "PT1H"
+
 // splitLifetime separates a lifetime (positional ISO 8601 duration,
 // --lifetime P, --lifetime=P) and "force" from the other words.
 func splitLifetime(args []string) (words []string, lifetime string, err error) {
@@ -230,7 +235,7 @@ func splitLifetime(args []string) (words []string, lifetime string, err error) {
 			words = append(words, a)
 		}
 	}
-	if lifetime != "" {
+	if lifetime != "" && lifetime != "forever" {
 		if _, err := cib.ParseISODuration(lifetime); err != nil {
 			return nil, "", fmt.Errorf("%w: lifetime: %v", errUsage, err)
 		}
@@ -325,6 +330,14 @@ func moveResource(e *env, b backend, args []string) error {
 	}
 	if len(words) != 2 {
 		return fmt.Errorf("%w: move RSC NODE [LIFETIME]", errUsage)
+	}
+	switch lifetime {
+	case "":
+		// A move is an operation, not a permanent preference: unless told
+		// otherwise the constraint expires (status warns until cleared).
+		lifetime = defaultMoveLifetime
+	case "forever":
+		lifetime = ""
 	}
 	rsc, node := words[0], words[1]
 	id := "cli-prefer-" + rsc
