@@ -258,6 +258,9 @@ func configureVerify(e *env, b backend) int {
 	} else if err == nil && !cl.HasStonithRsc {
 		fmt.Fprintln(e.stderr, "WARNING: stonith-enabled is true but no fencing device is configured")
 	}
+	for _, w := range cib.Lint(&c.Config) {
+		fmt.Fprintf(e.stderr, "WARNING: %s\n", w)
+	}
 	if err == nil && checkAgents(e, cl) {
 		return exitError
 	}

@@ -228,6 +228,7 @@ func (c *cfgSession) verify() (errs []error, warns []string) {
 	if err != nil {
 		return append(errs, err), nil
 	}
+	warns = append(warns, cib.Lint(&full.Config)...)
 	if !cl.StonithEnabled {
 		warns = append(warns, "stonith-enabled is false: no node will be fenced")
 	} else if !cl.HasStonithRsc {
