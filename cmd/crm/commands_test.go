@@ -396,3 +396,38 @@ func TestJoinStatement(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// crm node takeover is hb_takeover: expiring cli-prefer constraints toward
+// the node, for every resource (all) or only those whose own location
+// preference is that node (local) or another one (foreign).
+func TestNodeTakeover(t *testing.T) {
+	path, run := offline(t)
+	mustRun(t, run, "configure", "location", "g-prefers-node1", "g", "100:", "node1")
+	prefers := func() []string {
+		var ids []string
+		for _, con := range readCIB(t, path).Config.Constraints {
+			if l, ok := con.(*cib.Location); ok && strings.HasPrefix(l.ID, "cli-prefer-") {
+				if len(l.Rules) != 1 {
+					t.Errorf("%s is not expiring: %+v", l.ID, l)
+				}
+				ids = append(ids, l.ID)
+			}
+		}
+		return ids
+	}
+	mustRun(t, run, "node", "takeover", "local", "--node", "node2")
+	if got := prefers(); len(got) != 0 {
+		t.Errorf("takeover local on node2 moved %v; nothing prefers node2", got)
+	}
+	mustRun(t, run, "node", "takeover", "foreign", "--node", "node2")
+	if got := strings.Join(prefers(), " "); got != "cli-prefer-g" {
+		t.Errorf("takeover foreign: %q, want cli-prefer-g", got)
+	}
+	mustRun(t, run, "node", "takeover", "--node", "node2")
+	if got := strings.Join(prefers(), " "); got != "cli-prefer-g cli-prefer-d1" && got != "cli-prefer-d1 cli-prefer-g" {
+		t.Errorf("takeover all: %q", got)
+	}
+	if code, _, _ := run("node", "takeover", "--node", "node9"); code == exitOK {
+		t.Error("takeover to an unknown node succeeded")
+	}
+}

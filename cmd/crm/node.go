@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/store"
@@ -23,6 +24,12 @@ const nodeUsage = `usage: crm node COMMAND ... [--socket PATH]
   status-attr NODE set NAME VALUE | delete NAME | show NAME     transient (status) attribute
   fence NODE                              ask the DC to fence NODE
   fence-confirm NODE                      confirm that NODE was powered off by hand
+  takeover [all|foreign|local|failback] [--node NODE] [--lifetime P]
+                                          heartbeat's hb_takeover: move resources to NODE
+                                          (default: the local node) with expiring preferences;
+                                          all = every resource, foreign/local = those whose
+                                          location preference is another node / NODE
+                                          (failback = local)
 `
 
 func runNode(e *env, args []string) int {
@@ -56,6 +63,7 @@ func runNode(e *env, args []string) int {
 		if len(rest) != 1 {
 			return usageErr("needs exactly one node")
 		}
+	case "takeover":
 	default:
 		return usageErr("unknown command")
 	}
@@ -65,6 +73,12 @@ func runNode(e *env, args []string) int {
 	}
 	defer b.Close()
 	name := "node " + sub
+	if sub == "takeover" {
+		if err := takeover(e, b, rest); err != nil {
+			return fail(e, name, err)
+		}
+		return exitOK
+	}
 	switch sub {
 	case "standby", "online", "maintenance", "ready":
 		node := ""
@@ -185,4 +199,87 @@ func showNodeAttr(e *env, b backend, node, name string, transient bool) int {
 	}
 	fmt.Fprintf(e.stdout, "scope=%s  name=%s value=(null)\n", scope, name)
 	return exitError
+}
+
+// takeover implements hb_takeover's modes on top of expiring
+// cli-prefer constraints (crm resource move), so the resources come to
+// the node without putting any node in standby.
+func takeover(e *env, b backend, args []string) error {
+	mode, node, lifetime := "all", "", ""
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "all" || a == "foreign" || a == "local" || a == "failback":
+			mode = a
+		case a == "--node" && i+1 < len(args):
+			node = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--node="):
+			node = strings.TrimPrefix(a, "--node=")
+		case (a == "--lifetime" || a == "-u") && i+1 < len(args):
+			lifetime = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--lifetime="):
+			lifetime = strings.TrimPrefix(a, "--lifetime=")
+		default:
+			return fmt.Errorf("%w: unexpected argument %q", errUsage, a)
+		}
+	}
+	if mode == "failback" {
+		mode = "local"
+	}
+	var err error
+	if node == "" {
+		if node, err = localNode(e, b); err != nil {
+			return err
+		}
+	}
+	c, err := b.Read(e.ctx)
+	if err != nil {
+		return err
+	}
+	if err := checkNode(c, node); err != nil {
+		return err
+	}
+	// Each top-level resource's preferred node: its highest positive
+	// plain location score.
+	preferred := map[string]string{}
+	best := map[string]int{}
+	for _, con := range c.Config.Constraints {
+		l, ok := con.(*cib.Location)
+		if !ok || l.Rsc == "" || l.Node == "" || strings.HasPrefix(l.ID, "cli-") {
+			continue
+		}
+		if v, err := cib.ParseScore(l.Score); err == nil && v > 0 && v > best[l.Rsc] {
+			best[l.Rsc], preferred[l.Rsc] = v, l.Node
+		}
+	}
+	moved := 0
+	for _, r := range c.Config.Resources {
+		if r.Kind == cib.KindTemplate || r.Class == "stonith" {
+			continue
+		}
+		if r.Kind == cib.KindClone || r.Kind == cib.KindMaster {
+			continue // clones run everywhere already
+		}
+		switch mode {
+		case "local":
+			if preferred[r.ID] != node {
+				continue
+			}
+		case "foreign":
+			if p := preferred[r.ID]; p == "" || p == node {
+				continue
+			}
+		}
+		args := []string{r.ID, node}
+		if lifetime != "" {
+			args = append(args, "--lifetime", lifetime)
+		}
+		if err := moveResource(e, b, args); err != nil {
+			return fmt.Errorf("%s: %w", r.ID, err)
+		}
+		moved++
+	}
+	fmt.Fprintf(e.stdout, "INFO: takeover %s: %d resource(s) moved to %s (expiring preferences; crm resource clear RSC to drop one)\n", mode, moved, node)
+	return nil
 }
