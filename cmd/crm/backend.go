@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/store"
 	"github.com/gocrm/gocrm/crm/api"
+	"github.com/gocrm/gocrm/crm/shell"
 )
 
 // defaultSocket is crmd's control socket when neither --socket nor
@@ -70,38 +70,8 @@ func (f *fileBackend) Request(_ context.Context, req api.Request) (*api.Response
 	return nil, fmt.Errorf("%s: %w", req.Op, errOffline)
 }
 
-// writeFileAtomic replaces path with data via a temporary file in the same
-// directory, keeping the old file's mode.
-func writeFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	name := tmp.Name()
-	_, werr := tmp.Write(data)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(name, mode)
-	}
-	if werr == nil {
-		werr = os.Rename(name, path)
-	}
-	if werr != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
-}
+// writeFileAtomic replaces path with data atomically, keeping its mode.
+func writeFileAtomic(path string, data []byte) error { return shell.WriteFileAtomic(path, data) }
 
 // liveBackend talks to crmd.
 type liveBackend struct{ c *api.Client }

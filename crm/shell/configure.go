@@ -583,14 +583,15 @@ func (s *Shell) cfgSave(args []string, src Source) error {
 	} else {
 		text = s.cfg.sess.Show(crmsyntax.ShowOptions{IDs: ids, NoObscure: true})
 	}
-	if err := writeFileAtomic(file, []byte(text)); err != nil {
+	if err := WriteFileAtomic(file, []byte(text)); err != nil {
 		return s.fail(src, fmt.Errorf("save: %w", err))
 	}
 	return nil
 }
 
-// writeFileAtomic replaces path via a temporary file in its directory.
-func writeFileAtomic(path string, data []byte) error {
+// WriteFileAtomic replaces path with data via a temporary file in the
+// same directory (synced, then renamed), keeping the old file's mode.
+func WriteFileAtomic(path string, data []byte) error {
 	mode := os.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()

@@ -76,7 +76,7 @@ func (d *Shadows) New(name string, c *cib.CIB, force bool) error {
 	if err := os.MkdirAll(d.Dir, 0o750); err != nil {
 		return fmt.Errorf("shadow dir: %w", err)
 	}
-	return writeFileAtomic(d.Path(name), c.Marshal())
+	return WriteFileAtomic(d.Path(name), c.Marshal())
 }
 
 // List returns the shadow names, sorted.
@@ -152,7 +152,7 @@ func (f *FileStore) ReplaceConfiguration(ctx context.Context, base *cib.CIB, cfg
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.Path, err)
 	}
-	return writeFileAtomic(f.Path, next.Marshal())
+	return WriteFileAtomic(f.Path, next.Marshal())
 }
 
 // cibCommand runs the shadow commands of the cib level.
@@ -365,7 +365,7 @@ func SaveShadowState(file, name string) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
 		return fmt.Errorf("shadow state: %w", err)
 	}
-	return writeFileAtomic(file, []byte(name+"\n"))
+	return WriteFileAtomic(file, []byte(name+"\n"))
 }
 
 // UnifiedDiff returns a unified diff (3 lines of context) from a to b, ""
