@@ -15,6 +15,7 @@ import (
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/store"
 	"github.com/gocrm/gocrm/crm/api"
+	"github.com/gocrm/gocrm/membership"
 )
 
 const offlineCIB = `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.7" epoch="5" num_updates="0" admin_epoch="0" have-quorum="1" dc-uuid="1">
@@ -429,5 +430,40 @@ func TestNodeTakeover(t *testing.T) {
 	}
 	if code, _, _ := run("node", "takeover", "--node", "node9"); code == exitOK {
 		t.Error("takeover to an unknown node succeeded")
+	}
+}
+
+// crm migrate heartbeat --key-file writes the key derived from authkeys in
+// crmd's key file format (mode 0600), refusing to overwrite.
+func TestMigrateHeartbeatKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hr := write("haresources", "node1 IPaddr::10.0.0.10/24/eth0 httpd\n", 0o644)
+	hc := write("ha.cf", "keepalive 1\ndeadtime 10\nbcast eth0\nnode node1\nnode node2\nauto_failback on\n", 0o644)
+	ak := write("authkeys", "auth 1\n1 sha1 SomeSecret\n", 0o600)
+	key := filepath.Join(dir, "authkey")
+	e, _, errb := testEnv(nil)
+	if code := dispatch(e, []string{"migrate", "heartbeat", "--haresources", hr, "--ha-cf", hc, "--authkeys", ak, "--key-file", key}); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	keys, err := membership.LoadKeyFile(key, nil)
+	if err != nil || len(keys) != 1 || len(keys[0]) != 32 {
+		t.Fatalf("derived key file: %v (%d keys)", err, len(keys))
+	}
+	if st, _ := os.Stat(key); st.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v", st.Mode().Perm())
+	}
+	if strings.Contains(errb.String(), "SomeSecret") {
+		t.Error("the authkeys secret was printed")
+	}
+	e, _, _ = testEnv(nil)
+	if code := dispatch(e, []string{"migrate", "heartbeat", "--haresources", hr, "--ha-cf", hc, "--authkeys", ak, "--key-file", key}); code == exitOK {
+		t.Error("an existing key file was overwritten")
 	}
 }

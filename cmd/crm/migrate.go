@@ -11,6 +11,7 @@ import (
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/migrate/heartbeat"
 	"github.com/gocrm/gocrm/cib/migrate/keepalived"
+	"github.com/gocrm/gocrm/membership"
 )
 
 func init() {
@@ -21,7 +22,7 @@ func init() {
 	})
 }
 
-const migrateUsage = `usage: crm migrate heartbeat --haresources FILE --ha-cf FILE [--authkeys FILE] [--apply] [--socket PATH]
+const migrateUsage = `usage: crm migrate heartbeat --haresources FILE --ha-cf FILE [--authkeys FILE [--key-file OUT]] [--apply] [--socket PATH]
        crm migrate keepalived FILE [--with-secrets]
 heartbeat: prints the crm configuration (and warnings on stderr); --apply loads it
 ("crm configure load update") into the cluster or CIB_file.
@@ -61,13 +62,13 @@ func fsPath(p string) (string, error) {
 }
 
 func migrateHeartbeat(e *env, co connOpts, args []string) int {
-	var haresources, hacf, authkeys string
+	var haresources, hacf, authkeys, keyFile string
 	apply := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, value, hasValue := strings.Cut(a, "=")
 		switch name {
-		case "--haresources", "--ha-cf", "--authkeys":
+		case "--haresources", "--ha-cf", "--authkeys", "--key-file":
 			if !hasValue {
 				if i+1 >= len(args) {
 					fmt.Fprintf(e.stderr, "crm migrate heartbeat: %s needs a file\n", name)
@@ -81,6 +82,8 @@ func migrateHeartbeat(e *env, co connOpts, args []string) int {
 				haresources = value
 			case "--ha-cf":
 				hacf = value
+			case "--key-file":
+				keyFile = value
 			default:
 				authkeys = value
 			}
@@ -129,6 +132,16 @@ func migrateHeartbeat(e *env, co connOpts, args []string) int {
 	}
 	if res.ClusterKey != nil {
 		fmt.Fprintf(e.stderr, "# cluster key derived from authkeys: %s\n", res.ClusterKey.String())
+	}
+	if keyFile != "" {
+		if res.ClusterKey == nil {
+			fmt.Fprintln(e.stderr, "crm migrate heartbeat: --key-file needs --authkeys (the key is derived from it)")
+			return exitUsage
+		}
+		if err := writeKeyFile(keyFile, res.ClusterKey.Bytes()); err != nil {
+			return fail(e, "migrate heartbeat", err)
+		}
+		fmt.Fprintf(e.stderr, "# wrote %s (crmd --keyfile; copy it to every node with mode 0600)\n", keyFile)
 	}
 	fmt.Fprint(e.stdout, res.CRM)
 	if !apply {
@@ -472,4 +485,18 @@ func translateKeepalived(cfg *keepalived.Config, secrets bool) (string, []string
 		}
 	}
 	return b.String(), warns
+}
+
+// writeKeyFile writes key as a crmd gossip key file (mode 0600), refusing
+// to overwrite an existing file.
+func writeKeyFile(path string, key []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("key file: %w", err)
+	}
+	if _, err := fmt.Fprintf(f, "# gocrm gossip key derived from heartbeat authkeys\n%s\n", membership.EncodeKey(key)); err != nil {
+		f.Close()
+		return fmt.Errorf("key file %s: %w", path, err)
+	}
+	return f.Close()
 }
