@@ -130,6 +130,10 @@ func migrateHeartbeat(e *env, co connOpts, args []string) int {
 			fmt.Fprintf(e.stderr, "# %s\n", l)
 		}
 	}
+	if d := res.Timing.DeadTime; d > 0 {
+		// crmd has one detection knob; deadtime is what it means.
+		fmt.Fprintf(e.stderr, "# run crmd with --failure-detection %s (ha.cf deadtime) on every node\n", d)
+	}
 	if res.ClusterKey != nil {
 		fmt.Fprintf(e.stderr, "# cluster key derived from authkeys: %s\n", res.ClusterKey.String())
 	}

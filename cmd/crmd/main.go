@@ -7,6 +7,9 @@
 //
 //	crmd [flags]            run the daemon
 //	crmd keygen FILE        write a new gossip key file (mode 0600)
+//	crmd keepalived [ARGS]  run as a keepalived drop-in: read keepalived.conf
+//	                        and run its VRRP instances (agents/vrrp/dropin;
+//	                        keepalived's -f, -n, -l, -p ... flags)
 //
 // Ports (all on the --bind address): gossip UDP+TCP on PORT, raft on
 // PORT+1, node action RPC on PORT+2. Logs go to stderr (log/slog text).
@@ -33,6 +36,7 @@ import (
 	"time"
 
 	sdaemon "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/gocrm/gocrm/agents/vrrp/dropin"
 	"github.com/gocrm/gocrm/crm/daemon"
 	crmsandbox "github.com/gocrm/gocrm/crm/sandbox"
 	"github.com/gocrm/gocrm/membership"
@@ -54,6 +58,11 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "keepalived" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return dropin.Main(ctx, args[1:], os.Stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "keygen" {
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: crmd keygen FILE")
@@ -81,6 +90,8 @@ func run(args []string, stderr io.Writer) int {
 	arbiter := fl.Bool("arbiter", false, "raft voter and gossip member that never runs resources")
 	level := fl.String("log-level", "info", "debug, info, warn or error")
 	lease := fl.Duration("quorum-lease", 3*time.Second, "time without a raft leader before no-quorum-policy applies locally")
+	detect := fl.Duration("failure-detection", membership.DefaultFailureDetection,
+		"failure-detection budget: a crashed peer is declared dead after about this long (min 300ms; all nodes should agree)")
 	if err := fl.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -109,7 +120,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	cfg := daemon.Config{Name: *name, ClusterName: *cluster, DataDir: *dataDir, BindAddr: bhost,
 		AdvertiseAddr: adv, GossipPort: port, Join: join, BootstrapExpect: *expect, SocketPath: *socket,
-		KeyFile: *keyfile, KeyOwnerCheck: rootOrSelf, Arbiter: *arbiter, QuorumLease: *lease,
+		KeyFile: *keyfile, KeyOwnerCheck: rootOrSelf, Arbiter: *arbiter, QuorumLease: *lease, FailureDetection: *detect,
 		OnSuicide: func() {
 			log.Error("no-quorum-policy: self-fencing (exit)")
 			os.Exit(111)
