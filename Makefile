@@ -114,3 +114,9 @@ bench-vrrp:
 
 # Older name of test-ipvs.
 vmtest: test-ipvs
+
+# 10-minute idle run with both cores loaded (stress-ng): no node may be
+# declared dead and no resource may move (DURATION=seconds to shorten).
+soak:
+	bash test/soak/idle-stress.sh
+.PHONY: soak
