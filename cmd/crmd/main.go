@@ -7,6 +7,9 @@
 //
 //	crmd [flags]            run the daemon
 //	crmd keygen FILE        write a new gossip key file (mode 0600)
+//	crmd keepalived [ARGS]  run as a keepalived drop-in: read keepalived.conf
+//	                        and run its VRRP instances (agents/vrrp/dropin;
+//	                        keepalived's -f, -n, -l, -p ... flags)
 //
 // Ports (all on the --bind address): gossip UDP+TCP on PORT, raft on
 // PORT+1, node action RPC on PORT+2. Logs go to stderr (log/slog text).
@@ -33,6 +36,7 @@ import (
 	"time"
 
 	sdaemon "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/gocrm/gocrm/agents/vrrp/dropin"
 	"github.com/gocrm/gocrm/crm/daemon"
 	crmsandbox "github.com/gocrm/gocrm/crm/sandbox"
 	"github.com/gocrm/gocrm/membership"
@@ -54,6 +58,11 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "keepalived" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return dropin.Main(ctx, args[1:], os.Stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "keygen" {
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: crmd keygen FILE")
