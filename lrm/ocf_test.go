@@ -243,3 +243,26 @@ func TestOCFOutputIsBounded(t *testing.T) {
 		t.Errorf("stderr not bounded: %d", len(r.Stderr))
 	}
 }
+
+// With the default WaitDelay, a helper left running in the background
+// (IPaddr2's send_arp) delays the result by at most about 100 ms, not by
+// its own lifetime, and what the agent printed before exiting is kept.
+func TestOCFDefaultWaitDelayIsShort(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	e, rsc := ocfFixture(t, "bg", fmt.Sprintf(`sleep 30 &
+echo $! > %s
+echo started
+exit 0
+`, pidFile))
+	e.Proc = ProcOptions{}
+	r, took := execWithTimeout(e, Action{Rsc: rsc, Op: OpStart})
+	for _, p := range readPIDs(t, pidFile) {
+		_ = syscall.Kill(p, syscall.SIGKILL) // the orphan was started by this test
+	}
+	if r.RC != agent.OK || !strings.Contains(r.Output, "started") {
+		t.Fatalf("got %+v", r)
+	}
+	if took > 1500*time.Millisecond {
+		t.Fatalf("start took %v: the background helper's pipe held the result", took)
+	}
+}

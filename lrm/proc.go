@@ -24,9 +24,12 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 const DefaultOutputLimit = 256 << 10
 
 // DefaultWaitDelay bounds how long the executor keeps reading a script's
-// output after the script itself exited (an orphaned daemon may hold the
-// pipes open forever).
-const DefaultWaitDelay = 2 * time.Second
+// output after the script itself exited: an orphaned daemon may hold the
+// pipes open forever, and a background helper (IPaddr2's send_arp) holds
+// them for about a second, which must not delay the action's result. What
+// the script wrote before exiting is already in the pipe and is read well
+// within this bound.
+const DefaultWaitDelay = 100 * time.Millisecond
 
 // ProcOptions are the process settings shared by the script executors.
 type ProcOptions struct {
