@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -9,7 +10,10 @@ import (
 	"github.com/gocrm/gocrm/agents/dummy"
 	"github.com/gocrm/gocrm/agents/filesystem"
 	"github.com/gocrm/gocrm/agents/httpd"
+	"github.com/gocrm/gocrm/agents/ipvs"
+	"github.com/gocrm/gocrm/agents/lvsrs"
 	"github.com/gocrm/gocrm/agents/ra"
+	"github.com/gocrm/gocrm/agents/vip"
 )
 
 const raUsage = `usage: crm ra COMMAND [ARGS]
@@ -36,8 +40,39 @@ func raCatalog(e *env) (*ra.Catalog, error) {
 			return nil, fmt.Errorf("built-in agents: %w", err)
 		}
 	}
+	// The network agents need kernel handles to act, not to describe
+	// themselves: their meta-data comes from agents that never run here.
+	for typ, meta := range map[string]string{
+		vip.AgentName:   vip.New(vip.Deps{}).MetaData(),
+		ipvs.AgentName:  ipvs.New(ipvs.Deps{}).MetaData(),
+		lvsrs.AgentName: lvsrs.New(lvsrs.Deps{}).MetaData(),
+	} {
+		m := metaOnly{meta: meta}
+		if err := reg.Register(agent.Key{Class: "ocf", Provider: "gocrm", Type: typ}, func(agent.Env) (agent.Agent, error) { return m, nil }); err != nil {
+			return nil, fmt.Errorf("built-in agents: %w", err)
+		}
+	}
 	return &ra.Catalog{Registry: reg, OCFRoot: os.Getenv("OCF_ROOT"), Logger: e.log}, nil
 }
+
+// metaOnly describes a built-in agent for `crm ra`; it runs no action.
+type metaOnly struct {
+	agent.Unsupported
+	meta string
+}
+
+func (m metaOnly) MetaData(context.Context) agent.Result {
+	return agent.Result{RC: agent.OK, Output: m.meta}
+}
+
+func (metaOnly) unavailable() agent.Result {
+	return agent.Result{RC: agent.Unimplemented, Reason: "crm ra only reads meta-data"}
+}
+
+func (m metaOnly) Start(context.Context, agent.Call) agent.Result    { return m.unavailable() }
+func (m metaOnly) Stop(context.Context, agent.Call) agent.Result     { return m.unavailable() }
+func (m metaOnly) Monitor(context.Context, agent.Call) agent.Result  { return m.unavailable() }
+func (m metaOnly) Validate(context.Context, agent.Call) agent.Result { return m.unavailable() }
 
 func runRA(e *env, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

@@ -19,7 +19,7 @@ func TestRACommand(t *testing.T) {
 	if code := dispatch(e, []string{"ra", "list", "ocf", "gocrm"}); code != exitOK {
 		t.Fatalf("ra list: exit %d: %s", code, errb)
 	}
-	for _, want := range []string{"Dummy", "Filesystem", "httpd"} {
+	for _, want := range []string{"Dummy", "Filesystem", "httpd", "IPaddr2", "lvs", "lvs-realserver"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("ra list ocf gocrm lacks %q:\n%s", want, out)
 		}
