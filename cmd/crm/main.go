@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -106,7 +107,16 @@ func main() {
 		now:      time.Now,
 		readFile: readFileOrStdin,
 	}
-	code := dispatch(e, os.Args[1:])
+	args := os.Args[1:]
+	// A global --socket before the command is the same as CRM_SOCKET.
+	if len(args) >= 2 && args[0] == "--socket" {
+		os.Setenv("CRM_SOCKET", args[1])
+		args = args[2:]
+	} else if len(args) >= 1 && strings.HasPrefix(args[0], "--socket=") {
+		os.Setenv("CRM_SOCKET", strings.TrimPrefix(args[0], "--socket="))
+		args = args[1:]
+	}
+	code := dispatch(e, args)
 	stop()
 	os.Exit(code)
 }
