@@ -120,3 +120,9 @@ vmtest: test-ipvs
 soak:
 	bash test/soak/idle-stress.sh
 .PHONY: soak
+
+# Failover side by side with Pacemaker + corosync in the same netns lab
+# (root; RUNS/SCENARIOS/IMPLS tune it, see bench/failover.sh).
+bench-failover:
+	GO="$(GO)" bash bench/failover.sh
+.PHONY: bench-failover
