@@ -125,6 +125,12 @@ type DC struct {
 	missingSince map[string]time.Time
 	adding       map[string]bool
 	addDone      chan string
+
+	// inflight holds the cancel functions of node RPCs in progress, per
+	// target node, so that losing a node fails its actions at once instead
+	// of after their timeout (action goroutines and the Run goroutine).
+	inflightMu sync.Mutex
+	inflight   map[string]map[*context.CancelFunc]struct{}
 }
 
 type actionDone struct {
@@ -278,6 +284,7 @@ func (d *DC) memberDown(ctx context.Context, ev membership.Event) {
 		attrs["join"], attrs["expected"] = "down", "down"
 	}
 	d.log.Warn("node left the membership; marking it offline", "node", name, "event", ev.Kind.String())
+	d.cancelInflight(name)
 	if err := d.apply(ctx, store.Command{Op: store.OpNodeState, Node: name, Attrs: attrs}); err != nil {
 		d.log.Error("marking node offline failed", "node", name, "err", err)
 	}
@@ -729,7 +736,11 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 	req.TransitionKey = TransitionKey(a.ID, d.transitionID, req.TargetRC, d.uuid)
 	cctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Millisecond+d.cfg.ActionMargin)
 	defer cancel()
+	defer d.trackInflight(node, &cancel)()
 	res, err := d.cfg.Sender.Call(cctx, addr, req)
+	if err != nil && errors.Is(cctx.Err(), context.Canceled) && ctx.Err() == nil {
+		return false, fmt.Errorf("node %s was lost during the action: %w", node, err)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -737,6 +748,37 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 		return res.OpStatus == 0 && res.RC == 0, nil
 	}
 	return res.Succeeded(req.TargetRC), nil
+}
+
+// trackInflight registers cancel as an RPC in progress on node; the
+// returned function unregisters it.
+func (d *DC) trackInflight(node string, cancel *context.CancelFunc) func() {
+	d.inflightMu.Lock()
+	defer d.inflightMu.Unlock()
+	if d.inflight == nil {
+		d.inflight = map[string]map[*context.CancelFunc]struct{}{}
+	}
+	if d.inflight[node] == nil {
+		d.inflight[node] = map[*context.CancelFunc]struct{}{}
+	}
+	d.inflight[node][cancel] = struct{}{}
+	return func() {
+		d.inflightMu.Lock()
+		defer d.inflightMu.Unlock()
+		delete(d.inflight[node], cancel)
+	}
+}
+
+// cancelInflight fails every RPC in progress on a lost node.
+func (d *DC) cancelInflight(node string) {
+	d.inflightMu.Lock()
+	defer d.inflightMu.Unlock()
+	for c := range d.inflight[node] {
+		(*c)()
+	}
+	if n := len(d.inflight[node]); n > 0 {
+		d.log.Warn("failing actions in progress on a lost node", "node", node, "actions", n)
+	}
 }
 
 func maps(m map[string]string) map[string]string {

@@ -11,8 +11,9 @@
 // nodes, and that recovery waits while the fence device fails and completes
 // once it works again.
 //
-// TestFreezeDuringActionFencedPromptly covers a known DC bug and runs only
-// with GOCRM_CLUSTER_KNOWN_BUGS=1.
+// TestFreezeDuringActionFencedPromptly freezes a node while the DC waits on
+// an action there: the lost action fails at once and the node is fenced
+// after failure detection, not after the action's timeout.
 //
 // The tests need Linux (/proc) and the Go toolchain but not root; they are
 // skipped under -short. Run them with:

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -335,15 +334,9 @@ func elapsed(from, to time.Time) string {
 // as when the cluster is idle (about 1 s of failure detection), not only
 // once the lost action times out.
 //
-// It is skipped unless GOCRM_CLUSTER_KNOWN_BUGS is set: gocrm's DC
-// (crm/dc/dc.go) does not fail the in-flight actions of a node that leaves
-// the membership, so fencing waits for the action timeout plus margin
-// (30 s for a start with the default 20 s timeout).
+// The DC fails the RPCs in flight to a node that leaves the membership
+// (crm/dc), so fencing does not wait for the lost action's timeout.
 func TestFreezeDuringActionFencedPromptly(t *testing.T) {
-	if os.Getenv("GOCRM_CLUSTER_KNOWN_BUGS") == "" {
-		t.Skip("known bug: the DC waits for the timeout of actions in flight on a lost node before fencing it " +
-			"(crm/dc/dc.go); set GOCRM_CLUSTER_KNOWN_BUGS=1 to run")
-	}
 	f := setupFencing(t, false)
 	c := f.c
 	c.load(f.observer, fmt.Sprintf("primitive r2 ocf:gocrm:Dummy params op_sleep=4 op start timeout=20s op monitor interval=10s timeout=20s\n"+
