@@ -123,6 +123,7 @@ type DC struct {
 	lastKeys     string
 	repeats      int
 	missingSince map[string]time.Time
+	retryAt      time.Time // re-plan after an incomplete transition (zero: none)
 	adding       map[string]bool
 	addDone      chan string
 
@@ -213,8 +214,10 @@ func (d *DC) Run(ctx context.Context) error {
 	for {
 		now := d.cfg.Now()
 		d.reconcile(ctx, now)
-		if d.eng == nil && (dirty || !now.Before(recheckAt)) {
+		retry := !d.retryAt.IsZero() && !now.Before(d.retryAt)
+		if d.eng == nil && (dirty || retry || !now.Before(recheckAt)) {
 			dirty = false
+			d.retryAt = time.Time{}
 			recheckAt = now.Add(d.schedule(ctx, now))
 		}
 		if d.eng != nil {
@@ -222,6 +225,9 @@ func (d *DC) Run(ctx context.Context) error {
 		}
 		d.idle.Store(d.eng == nil && !dirty && d.lastKeys == "")
 		wait := recheckAt.Sub(now)
+		if !d.retryAt.IsZero() && d.retryAt.Sub(now) < wait {
+			wait = d.retryAt.Sub(now)
+		}
 		if d.eng != nil {
 			if dl, ok := d.eng.NextDeadline(); ok && dl.Sub(now) < wait {
 				wait = dl.Sub(now)
@@ -512,6 +518,10 @@ func (d *DC) schedule(ctx context.Context, now time.Time) time.Duration {
 	return recheck
 }
 
+// retryDelay is how long the DC waits before planning again after an
+// incomplete transition.
+const retryDelay = 2 * time.Second
+
 // drive dispatches ready actions, expires late ones and finishes the
 // transition when it is over.
 func (d *DC) drive(ctx context.Context, now time.Time) {
@@ -537,6 +547,9 @@ func (d *DC) drive(ctx context.Context, now time.Time) {
 			"confirmed", s.Confirmed, "failed", s.Failed, "timed_out", s.TimedOut, "aborted", s.Aborted, "reason", s.Reason)
 		if !s.Complete() {
 			d.lastKeys = ""
+			// A failed action (a fence device that failed, a node that
+			// did not answer) is retried without waiting for a change.
+			d.retryAt = now.Add(retryDelay)
 		}
 		d.eng, d.actions = nil, nil
 	}
