@@ -85,8 +85,39 @@ func TestLiveSandbox(t *testing.T) {
 	mustRun(t, run, "node", "online", "n2")
 	mustRun(t, run, "resource", "cleanup", "db")
 	mustRun(t, run, "configure", "verify")
-	if out := mustRun(t, run, "cib", "export"); !strings.Contains(out, "<status>") {
+	out := mustRun(t, run, "cib", "export")
+	if !strings.Contains(out, "<status>") {
 		t.Error("cib export lacks status")
+	}
+	// The live CIB is Pacemaker XML: crm_verify accepts it and
+	// crm_simulate plans the same Transition Summary as crm simulate.
+	exported := filepath.Join(t.TempDir(), "export.xml")
+	if err := os.WriteFile(exported, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("crm_verify"); err != nil {
+		t.Log("crm_verify not installed (apt-get install pacemaker-cli-utils): export not checked against Pacemaker")
+		return
+	}
+	if msg, err := exec.Command("crm_verify", "-V", "-x", exported).CombinedOutput(); err != nil {
+		t.Errorf("crm_verify rejects the exported CIB: %v\n%s", err, msg)
+	}
+	summary := func(text string) string {
+		_, after, _ := strings.Cut(text, "Transition Summary:")
+		before, _, _ := strings.Cut(after, "\n\n")
+		return strings.Join(strings.Fields(before), " ")
+	}
+	theirs, err := exec.Command("crm_simulate", "-x", exported, "-R").Output()
+	if err != nil {
+		t.Fatalf("crm_simulate: %v", err)
+	}
+	e, simOut, simErr := testEnv(map[string]string{exported: out})
+	if code := dispatch(e, []string{"simulate", "-x", exported, "-R"}); code != exitOK {
+		t.Fatalf("crm simulate of the export: exit %d: %s", code, simErr)
+	}
+	ours := simOut.String()
+	if summary(string(theirs)) != summary(ours) {
+		t.Errorf("Transition Summary of the live export differs:\ncrm_simulate: %q\ncrm simulate: %q", summary(string(theirs)), summary(ours))
 	}
 }
 
