@@ -1,8 +1,6 @@
 package scheduler
 
 import (
-	"fmt"
-	"runtime/debug"
 	"strconv"
 
 	"github.com/gocrm/gocrm/cib"
@@ -191,10 +189,6 @@ func implyRequired(a, by *Action) bool {
 func implyUnrunnable(a, by *Action) bool {
 	if !a.Runnable {
 		return false
-	}
-	if debugReasons && a.Rsc != nil && a.Rsc.ID == "PrimitiveResource1" {
-		fmt.Printf("DEBUG unrunnable %s by %s opt=%v run=%v\n", a, by, by.Optional, by.Runnable)
-		debug.PrintStack()
 	}
 	a.Runnable = false
 	if by != nil && by.Rsc != a.Rsc {
@@ -606,8 +600,6 @@ func (pg *probeGroup) probedOn(r *Resource, n *Node) bool {
 	return r.Assigned != n && pg.assigned[n.Name] > 0
 }
 
-func (cl *Cluster) debugf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
 // Inputs returns the actions that must complete before a (its orderings),
 // considering only orderings between actions that are both in the graph.
 func (a *Action) Inputs() []*Action {
@@ -633,4 +625,3 @@ func (t *Transition) GraphActions() []*Action {
 	return out
 }
 
-var debugReasons = false

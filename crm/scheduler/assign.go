@@ -229,10 +229,6 @@ func (r *Resource) assignedNode() *Node {
 	return r.Assigned
 }
 
-func (r *Resource) isProvisional() bool {
-	return r.provisional
-}
-
 func (cl *Cluster) setProvisional(r *Resource) {
 	r.provisional = true
 	for _, c := range r.Children {

@@ -63,8 +63,6 @@ type ordering struct {
 	firstAction string
 	then        *Resource
 	thenAction  string
-	firstA      *Action // action-level orderings (set after actions exist)
-	thenA       *Action
 	flags       int
 }
 

@@ -220,7 +220,7 @@ func (cl *Cluster) finishExplain(t *Transition) *Explanation {
 			pe.Nodes = append(pe.Nodes, ne)
 		}
 		for _, a := range p.actionList {
-			if !a.InGraph() && !(a.Runnable == false && !a.Optional) {
+			if !a.InGraph() && !(!a.Runnable && !a.Optional) {
 				continue
 			}
 			ar := ActionReason{Action: describeAction(a), Reason: a.Reason, Runnable: a.Runnable}

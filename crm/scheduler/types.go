@@ -139,7 +139,6 @@ type Resource struct {
 	Orphan         bool
 	Blocked        bool
 	PendingOp      string
-	partial        bool
 	knownOn        map[string]bool // nodes with any history (probed)
 	failNodes      map[string]bool // nodes with failed ops (for crm_mon)
 	lastFailure    map[string]*cib.LRMOp
@@ -167,7 +166,6 @@ type Resource struct {
 
 	// Placement.
 	allowed       map[string]int // node name -> score
-	hasAllowed    bool
 	Assigned      *Node
 	NextRole      string
 	provisional   bool

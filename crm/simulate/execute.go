@@ -94,14 +94,13 @@ func onNode(r *scheduler.Resource, n *scheduler.Node) bool {
 	return false
 }
 
-// graphInputs returns the in-graph actions a must wait for. Orderings that
-// pass through actions outside the graph are followed transitively, so an
-// ordering chain a -> (optional b) -> c still orders a before c.
+// graphInputs returns the in-graph actions a must wait for: its direct
+// inputs that are in the graph (as Pacemaker's graph lists them; an ordering
+// through an action outside the graph does not carry over).
 func graphInputs(a *scheduler.Action, inGraph map[*scheduler.Action]bool) []*scheduler.Action {
 	var out []*scheduler.Action
 	seen := map[*scheduler.Action]bool{a: true}
-	var walk func(x *scheduler.Action)
-	walk = func(x *scheduler.Action) {
+	walk := func(x *scheduler.Action) {
 		for _, in := range x.Inputs() {
 			if seen[in] {
 				continue
