@@ -624,4 +624,3 @@ func (t *Transition) GraphActions() []*Action {
 	}
 	return out
 }
-
