@@ -73,6 +73,20 @@ func (e *Element) Child(name string) *Element {
 	return nil
 }
 
+// FindID returns the first element below e (depth first, document order)
+// whose id attribute is id, or nil.
+func (e *Element) FindID(id string) *Element {
+	for _, c := range e.Children {
+		if c.Get("id") == id {
+			return c
+		}
+		if f := c.FindID(id); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
 // Clone returns a deep copy.
 func (e *Element) Clone() *Element {
 	if e == nil {

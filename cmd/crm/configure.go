@@ -229,17 +229,7 @@ func configureShow(e *env, b backend, args []string) int {
 }
 
 // findByID returns the first element below root with the given id.
-func findByID(root *cib.Element, id string) *cib.Element {
-	for _, c := range root.Children {
-		if c.Get("id") == id {
-			return c
-		}
-		if f := findByID(c, id); f != nil {
-			return f
-		}
-	}
-	return nil
-}
+func findByID(root *cib.Element, id string) *cib.Element { return root.FindID(id) }
 
 func configureVerify(e *env, b backend) int {
 	c, err := b.Read(e.ctx)

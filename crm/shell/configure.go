@@ -344,17 +344,7 @@ func (c *cfgSession) changedIDs() []string {
 }
 
 // findByID returns the first element below root with the given id.
-func findByID(root *cib.Element, id string) *cib.Element {
-	for _, c := range root.Children {
-		if c.Get("id") == id {
-			return c
-		}
-		if f := findByID(c, id); f != nil {
-			return f
-		}
-	}
-	return nil
-}
+func findByID(root *cib.Element, id string) *cib.Element { return root.FindID(id) }
 
 // cfgEdit runs the editor on the crm text of the configuration (or of the
 // named objects) and applies the result, re-opening the editor while the
