@@ -17,6 +17,7 @@ func init() {
 
 const cibUsage = `usage: crm cib export [--socket PATH]   print the whole CIB (configuration and status) as XML
        crm cib empty                    print an empty CIB (crm cib empty > FILE; CIB_file=FILE crm ...)
+       crm cib new|use|list|diff|commit|delete|reset [NAME]   shadow CIBs (in $CIB_shadow_dir or ~/.cib)
 `
 
 func runCIB(e *env, args []string) int {
