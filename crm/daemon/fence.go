@@ -110,7 +110,7 @@ func (f *cibFencer) Fence(ctx context.Context, cur *cib.CIB, target, action stri
 	}
 	rec, err := ex.Fence(ctx, fsm.Request{Target: target, Action: act, Origin: f.node, Client: "crmd", Nodes: nodes})
 	if err != nil {
-		return fmt.Errorf("fence %s: %w", target, err)
+		return err // the executor's error names the target
 	}
 	f.log.Warn("node fenced", "target", target, "record", rec.String())
 	return nil

@@ -676,7 +676,7 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 		}
 		d.log.Warn("fencing node", "node", node, "action", act)
 		if err := d.cfg.Fencer.Fence(ctx, cur, node, act, slices.DeleteFunc(d.onlineMembers(), func(s string) bool { return s == node })); err != nil {
-			return false, fmt.Errorf("fence %s: %w", node, err)
+			return false, err // the fencer's error names the target
 		}
 		if act != "on" {
 			if err := d.apply(ctx, store.Command{Op: store.OpClearNodeStatus, Node: node}); err != nil {
