@@ -218,7 +218,7 @@ func configureShow(e *env, b backend, args []string) int {
 		return exitOK
 	}
 	for _, id := range args {
-		found := findByID(el, id)
+		found := el.FindID(id)
 		if found == nil {
 			fmt.Fprintf(e.stderr, "crm configure show: no such object: %s\n", id)
 			return exitError
@@ -227,9 +227,6 @@ func configureShow(e *env, b backend, args []string) int {
 	}
 	return exitOK
 }
-
-// findByID returns the first element below root with the given id.
-func findByID(root *cib.Element, id string) *cib.Element { return root.FindID(id) }
 
 func configureVerify(e *env, b backend) int {
 	c, err := b.Read(e.ctx)

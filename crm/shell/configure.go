@@ -306,7 +306,7 @@ func (s *Shell) cfgShow(args []string, src Source) error {
 			return nil
 		}
 		for _, id := range args {
-			f := findByID(el, id)
+			f := el.FindID(id)
 			if f == nil {
 				return s.fail(src, fmt.Errorf("%w: object %s does not exist", ErrUsage, id))
 			}
@@ -315,7 +315,7 @@ func (s *Shell) cfgShow(args []string, src Source) error {
 		return nil
 	}
 	for _, id := range args {
-		if findByID(s.cfg.sess.ConfigElement(), id) == nil && id != "fencing_topology" {
+		if s.cfg.sess.ConfigElement().FindID(id) == nil && id != "fencing_topology" {
 			return s.fail(src, fmt.Errorf("%w: object %s does not exist", ErrUsage, id))
 		}
 	}
@@ -343,9 +343,6 @@ func (c *cfgSession) changedIDs() []string {
 	return out
 }
 
-// findByID returns the first element below root with the given id.
-func findByID(root *cib.Element, id string) *cib.Element { return root.FindID(id) }
-
 // cfgEdit runs the editor on the crm text of the configuration (or of the
 // named objects) and applies the result, re-opening the editor while the
 // text does not parse (interactive) or giving up (batch).
@@ -358,7 +355,7 @@ func (s *Shell) cfgEdit(ctx context.Context, args []string, src Source) error {
 		ids = s.cfg.changedIDs()
 	}
 	for _, id := range ids {
-		if findByID(s.cfg.sess.ConfigElement(), id) == nil {
+		if s.cfg.sess.ConfigElement().FindID(id) == nil {
 			return s.fail(src, fmt.Errorf("%w: object %s does not exist", ErrUsage, id))
 		}
 	}
@@ -419,7 +416,7 @@ func (s *Shell) applyEdited(text string, ids []string) []*crmsyntax.Error {
 	if len(ids) > 0 && len(sess.Errors) == 0 {
 		el := sess.ConfigElement()
 		for _, id := range ids {
-			if findByID(el, id) == nil {
+			if el.FindID(id) == nil {
 				continue
 			}
 			if !definesID(text, id) {
@@ -564,7 +561,7 @@ func (s *Shell) cfgSave(args []string, src Source) error {
 			text = el.String() + "\n"
 		}
 		for _, id := range ids {
-			f := findByID(el, id)
+			f := el.FindID(id)
 			if f == nil {
 				return s.fail(src, fmt.Errorf("%w: object %s does not exist", ErrUsage, id))
 			}
