@@ -119,7 +119,7 @@ func TestExecutorDelayWithFakeClock(t *testing.T) {
 	if h2, _ := ex.Start(fsm.Request{Target: "n1"}); h2 != h {
 		t.Error("identical request not merged")
 	}
-	if !clock.WaitTimers(1, 5*time.Second) {
+	if !clock.BlockUntil(1, 5*time.Second) {
 		t.Fatal("executor never armed its delay timer")
 	}
 	clock.Advance(17 * time.Second) // 5s base + 3s random + 10s priority = 18s

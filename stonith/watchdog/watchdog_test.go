@@ -39,7 +39,7 @@ func TestWatchdogKeepaliveAndCleanDisarm(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	if !clock.WaitTimers(1, 5*time.Second) {
+	if !clock.BlockUntil(1, 5*time.Second) {
 		t.Fatal("Run never armed its keepalive timer")
 	}
 	dev := op.Devs()[0]
@@ -51,7 +51,7 @@ func TestWatchdogKeepaliveAndCleanDisarm(t *testing.T) {
 	}
 	for i := 0; i < 5; i++ { // 5 × 2s: well past the 6s timeout, but fed
 		clock.Advance(2 * time.Second)
-		if !clock.WaitTimers(1, 5*time.Second) {
+		if !clock.BlockUntil(1, 5*time.Second) {
 			t.Fatal("keepalive loop stalled")
 		}
 	}
@@ -80,7 +80,7 @@ func TestWatchdogSelfFence(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	if !clock.WaitTimers(1, 5*time.Second) {
+	if !clock.BlockUntil(1, 5*time.Second) {
 		t.Fatal("not armed")
 	}
 	if err := c.Device.Fence(ctx, "n2", stonith.ActionReboot); !errors.Is(err, stonith.ErrCannotFence) {
