@@ -297,7 +297,15 @@ func (p *parser) errEnd(format string, args ...any) error {
 }
 
 // cut splits "a=b" into a, b, true.
-func cut(s string) (string, string, bool) { return strings.Cut(s, "=") }
+// cut splits name=value. A name holding white space or a quote is not a
+// name (show could not print it back), so such a token is not a pair.
+func cut(s string) (string, string, bool) {
+	k, v, ok := strings.Cut(s, "=")
+	if ok && strings.ContainsAny(k, " \t\r\n\v\f\"'") {
+		return k, v, false
+	}
+	return k, v, ok
+}
 
 // ConfigElement returns the configuration as XML, including what only the
 // session records (operations id-refs, which the typed model cannot hold).
