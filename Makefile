@@ -4,7 +4,8 @@
 #   make test         unit tests (-tags hashicorpmetrics) + short fuzz runs of every Fuzz target
 #                     + real-kernel IPVS tests in a QEMU VM (test-ipvs; root + ../shared)
 #   make test-ipvs    only the real-kernel IPVS tests (go test -v output)
-#   make fuzz         only the short fuzz runs (FUZZTIME per target, default 3s)
+#   make fuzz         every Fuzz target for FUZZTIME each (default 60s, ~25 min in all)
+#   make fuzz-short   every Fuzz target for FUZZTIME_SHORT each (default 3s; part of make test)
 #   make conformance  score bin/crm simulate against ../shared/pacemaker-scheduler
 #   make bench        benchmarks, no unit tests
 #   make lint         gofmt, go vet, staticcheck
@@ -16,7 +17,8 @@ GO                ?= go
 TAGS              := -tags hashicorpmetrics
 TEST_TIMEOUT      ?= 15m
 TESTFLAGS         ?=
-FUZZTIME          ?= 3s
+FUZZTIME          ?= 60s
+FUZZTIME_SHORT    ?= 3s
 BENCH             ?= .
 BENCHTIME         ?= 1s
 CONFORMANCE_FLAGS ?=
@@ -27,7 +29,7 @@ STATICCHECK       := $(GOBIN_DIR)/staticcheck
 # Commands: every directory cmd/<name> that holds at least one .go file.
 CMDS := $(sort $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.go))))
 
-.PHONY: all build crm test unit test-ipvs vmtest fuzz conformance bench lint staticcheck demo clean
+.PHONY: all build crm test unit test-ipvs vmtest fuzz fuzz-short fuzz-run conformance bench lint staticcheck demo clean
 
 all: build
 
@@ -44,7 +46,7 @@ crm:
 	@mkdir -p bin
 	$(GO) build $(TAGS) -o bin/crm ./cmd/crm
 
-test: unit fuzz test-ipvs
+test: unit fuzz-short test-ipvs
 
 # Real-kernel IPVS tests in a throwaway QEMU VM (the host kernel has no
 # IP_VS): needs root and ../shared/tools/ipvs-vm-test.sh, else skips.
@@ -64,13 +66,19 @@ unit:
 # Every `func FuzzXxx` in a _test.go file, run for FUZZTIME each. All targets
 # run; the target fails at the end if any of them failed.
 fuzz:
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_FOR=$(FUZZTIME)
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_FOR=$(FUZZTIME_SHORT)
+
+fuzz-run:
 	@failed=""; n=0; \
 	for f in $$(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git --exclude-dir=bin '^func Fuzz' . | sort); do \
 		dir=$$(dirname $$f); \
 		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
 			n=$$((n+1)); \
-			echo "=== FUZZ $$dir $$fn ($(FUZZTIME))"; \
-			if $(GO) test $(TAGS) -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$dir; then \
+			echo "=== FUZZ $$dir $$fn ($(FUZZ_FOR))"; \
+			if $(GO) test $(TAGS) -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZ_FOR) $$dir; then \
 				echo "--- FUZZ PASS: $$dir $$fn"; \
 			else \
 				echo "--- FUZZ FAIL: $$dir $$fn"; failed="$$failed $$dir:$$fn"; \

@@ -262,7 +262,7 @@ func (p *parser) attrList(kind, defID string, stops stopSet) (*cib.NVSet, error)
 			p.i++
 		default:
 			name, val, ok := cut(t.Text)
-			if !validName(name) || strings.HasSuffix(name, ":") || !ok && (strings.EqualFold(name, "and") || strings.EqualFold(name, "or")) {
+			if !validName(name) || strings.HasSuffix(name, ":") || !ok && (strings.EqualFold(name, "and") || strings.EqualFold(name, "or") || strings.EqualFold(name, "rule")) {
 				return nil, p.errf(t, ErrSyntax, "Unknown arguments: %s", t.Text)
 			}
 			// a bare name is an nvpair without a value (crmsh accepts it)
