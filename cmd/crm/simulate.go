@@ -137,7 +137,7 @@ func runSimulate(e *env, args []string) int {
 		fmt.Fprint(e.stdout, simulateUsage)
 		return exitOK
 	}
-	opts := simulate.Options{Mode: simulate.ModeStatus, Quiet: a.quiet, ShowScores: a.showScores, Fallback: e.now().UTC()}
+	opts := simulate.Options{Mode: simulate.ModeStatus, Quiet: a.quiet, ShowScores: a.showScores, Fallback: e.now().UTC(), XML: a.outputAs == "xml"}
 	switch {
 	case a.simulate:
 		opts.Mode = simulate.ModeSimulate

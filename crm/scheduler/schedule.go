@@ -42,6 +42,14 @@ func ScheduleWith(c *cib.CIB, now time.Time, opts Options) (*Transition, error) 
 	if err != nil {
 		return nil, err
 	}
+	return ScheduleCluster(cl, opts)
+}
+
+// ScheduleCluster schedules a cluster freshly returned by Unpack (the
+// work of ScheduleWith after unpacking). It takes cl over: scheduling
+// changes its resources and nodes, so cl must not be scheduled twice nor
+// read as the unpacked status afterwards.
+func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 	cl.noScores = opts.NoScores
 	if opts.Explain != "" {
 		if err := cl.startExplain(opts.Explain); err != nil {

@@ -39,6 +39,10 @@ type Options struct {
 	Fallback time.Time
 	// Quiet suppresses the status sections (-Q).
 	Quiet bool
+	// XML tells Simulate that WriteXML will render the result: the current
+	// status is then kept as XML before scheduling (WriteXML without it
+	// unpacks the CIB again).
+	XML bool
 	// ShowScores prints allocation scores (-s) and switches the text
 	// output to crm_simulate's plain style; it needs Mode >= ModeRun.
 	ShowScores bool
@@ -67,9 +71,16 @@ type Result struct {
 	// Transition is the scheduler's result (nil in ModeStatus).
 	Transition *scheduler.Transition
 	// CurrentCluster and RevisedCluster are the unpacked states.
+	// CurrentCluster is nil after a ModeRun or ModeSimulate run: the
+	// scheduler took it over (Transition.Cluster is what it became).
 	CurrentCluster, RevisedCluster *scheduler.Cluster
 
 	currentCIB, revisedCIB *cib.CIB
+	// currentXML is the current status as crm_simulate's XML, rendered
+	// before scheduling took CurrentCluster over.
+	currentXML *cib.Element
+	// now is the effective time the CIB was unpacked at.
+	now time.Time
 	// currentLines and revisedLines are the structured status renderings.
 	currentLines, revisedLines []statusLine
 }
@@ -135,7 +146,15 @@ func Simulate(c *cib.CIB, opts Options) (*Result, error) {
 	if opts.Mode == ModeStatus {
 		return res, nil
 	}
-	t, err := scheduler.ScheduleWith(c, now, scheduler.Options{NoScores: !opts.ShowScores})
+	// The current status is rendered; its XML form is kept now, then the
+	// unpacked cluster is handed to the scheduler (which changes it)
+	// instead of unpacking the CIB a second time.
+	if opts.XML {
+		res.currentXML = statusXML("cluster_status", cur, c)
+	}
+	res.CurrentCluster = nil
+	res.now = now
+	t, err := scheduler.ScheduleCluster(cur, scheduler.Options{NoScores: !opts.ShowScores})
 	if err != nil {
 		return nil, fmt.Errorf("scheduling: %w", err)
 	}

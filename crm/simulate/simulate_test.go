@@ -229,6 +229,19 @@ func TestXMLOutput(t *testing.T) {
 	if err := WriteXML(&b, r, Options{Mode: ModeSimulate}, "crm simulate -S"); err != nil {
 		t.Fatal(err)
 	}
+	// Options.XML keeps the current status before scheduling; without it
+	// WriteXML unpacks the CIB again. Both give the same document.
+	r2, err := Simulate(c, Options{Mode: ModeSimulate, Now: fixedNow, XML: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b2 bytes.Buffer
+	if err := WriteXML(&b2, r2, Options{Mode: ModeSimulate, XML: true}, "crm simulate -S"); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != b2.String() {
+		t.Fatalf("XML differs with Options.XML:\n%s\n---\n%s", b.String(), b2.String())
+	}
 	root, err := cib.ParseElement(b.Bytes())
 	if err != nil {
 		t.Fatalf("output is not XML: %v\n%s", err, b.String())

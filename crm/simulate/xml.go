@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -223,8 +224,19 @@ func executedXML(x Executed) *cib.Element {
 // request is echoed in the pacemaker-result element.
 func WriteXML(w io.Writer, r *Result, opts Options, request string) error {
 	root := el("pacemaker-result", "api-version", apiVersion, "request", request)
-	if !opts.Quiet && r.CurrentCluster != nil {
-		root.Children = append(root.Children, statusXML("cluster_status", r.CurrentCluster, r.currentCIB))
+	if !opts.Quiet {
+		switch {
+		case r.currentXML != nil:
+			root.Children = append(root.Children, r.currentXML)
+		case r.CurrentCluster != nil:
+			root.Children = append(root.Children, statusXML("cluster_status", r.CurrentCluster, r.currentCIB))
+		case r.currentCIB != nil:
+			cur, err := scheduler.Unpack(r.currentCIB, r.now)
+			if err != nil {
+				return fmt.Errorf("unpacking current status: %w", err)
+			}
+			root.Children = append(root.Children, statusXML("cluster_status", cur, r.currentCIB))
+		}
 	}
 	if opts.Mode >= ModeRun {
 		actions := el("actions")
