@@ -297,6 +297,25 @@ func (p *xmlParser) name(what string, qname bool) ([]byte, error) {
 	return raw, nil
 }
 
+// IsXMLName reports whether s can be written as an element or attribute
+// name that ParseElement reads back (at most one colon). Code building
+// elements from untrusted names (API and raft commands) checks with it.
+func IsXMLName(s string) bool {
+	if s == "" || charClass[s[0]]&ccNameStart == 0 {
+		return false
+	}
+	colons := 0
+	for i := 0; i < len(s); i++ {
+		if charClass[s[i]]&ccName == 0 {
+			return false
+		}
+		if s[i] == ':' {
+			colons++
+		}
+	}
+	return colons <= 1 && validName([]byte(s))
+}
+
 // validName checks a name with non-ASCII bytes against the NameStartChar
 // and NameChar productions of XML 1.0 (fifth edition).
 func validName(raw []byte) bool {

@@ -353,3 +353,22 @@ func FuzzParseElement(f *testing.F) {
 		}
 	})
 }
+
+func TestIsXMLName(t *testing.T) {
+	for _, ok := range []string{"a", "_x", "in_ccm", "crm-debug-origin", "p:a", "é", "a.b-c_1"} {
+		if !IsXMLName(ok) {
+			t.Errorf("IsXMLName(%q) = false", ok)
+		}
+	}
+	for _, bad := range []string{"", "1a", "-a", "a b", "a=b", "a:b:c", "\xc6", "a\"", "<a"} {
+		if IsXMLName(bad) {
+			t.Errorf("IsXMLName(%q) = true", bad)
+		}
+	}
+	// every name IsXMLName accepts is read back as an attribute name
+	for _, n := range []string{"x", "é1", "p:q"} {
+		if _, err := ParseElement([]byte("<a " + n + `="1"/>`)); err != nil {
+			t.Errorf("%q: %v", n, err)
+		}
+	}
+}

@@ -218,6 +218,11 @@ func ApplyTo(cur *cib.CIB, c Command) (*cib.CIB, error) {
 	if c.Node == "" && c.NodeID == "" {
 		return nil, fmt.Errorf("%w: %s needs a node", ErrBadCommand, c.Op)
 	}
+	for _, k := range sortedKeys(c.Attrs) {
+		if !cib.IsXMLName(k) {
+			return nil, fmt.Errorf("%w: %s: attribute name %q is not an XML name", ErrBadCommand, c.Op, k)
+		}
+	}
 	next := shallow(cur)
 	switch c.Op {
 	case OpNodeState:
