@@ -6,6 +6,7 @@
 #   make test-ipvs    only the real-kernel IPVS tests (go test -v output)
 #   make fuzz         every Fuzz target for FUZZTIME each (default 60s, ~25 min in all)
 #   make fuzz-short   every Fuzz target for FUZZTIME_SHORT each (default 3s; part of make test)
+#   make fuzz-corpus  copy what make fuzz found interesting into */testdata/fuzz (to commit)
 #   make conformance  score bin/crm simulate against ../shared/pacemaker-scheduler
 #   make bench        benchmarks, no unit tests
 #   make lint         gofmt, go vet, staticcheck
@@ -29,7 +30,7 @@ STATICCHECK       := $(GOBIN_DIR)/staticcheck
 # Commands: every directory cmd/<name> that holds at least one .go file.
 CMDS := $(sort $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.go))))
 
-.PHONY: all build crm test unit test-ipvs vmtest fuzz fuzz-short fuzz-run conformance bench lint staticcheck demo clean
+.PHONY: all build crm test unit test-ipvs vmtest fuzz fuzz-short fuzz-run fuzz-corpus conformance bench lint staticcheck demo clean
 
 all: build
 
@@ -67,6 +68,9 @@ unit:
 # run; the target fails at the end if any of them failed.
 fuzz:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_FOR=$(FUZZTIME)
+
+fuzz-corpus:
+	@GO=$(GO) test/fuzz/corpus.sh
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_FOR=$(FUZZTIME_SHORT)
