@@ -688,9 +688,10 @@ func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
 		var ca *Action
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, t.Task) {
-				// Pacemaker looks for the child's action on the first
-				// action's node.
-				if f.Node != nil && x.Node != f.Node {
+				// Pacemaker looks for a clone instance's action on the
+				// first action's node; a group member's action is found
+				// on the group's node, where the member is assigned.
+				if t.Rsc.Kind == cib.KindClone && f.Node != nil && x.Node != f.Node {
 					continue
 				}
 				ca = x
@@ -743,7 +744,10 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 		var ca *Action
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, t.Task) {
-				if f.Node != nil && x.Node != f.Node {
+				// A clone's instance actions match the first action's
+				// node; a group member's action is the member's own,
+				// wherever the first action runs.
+				if t.Rsc.Kind == cib.KindClone && f.Node != nil && x.Node != f.Node {
 					continue
 				}
 				ca = x

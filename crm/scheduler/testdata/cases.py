@@ -578,3 +578,12 @@ case("clone-interleave-partial", resources=[clone("CL1", prim("cA"), {"interleav
 case("colo-optional-negative-sticky", resources=[prim("A", {"resource-stickiness": "50"}), prim("B", {"resource-stickiness": "50"})],
      constraints=[colo("c1", "B", "A", -100), loc("l1", "A", "node1", 20)],
      status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+
+# --- batch 6: an ordering onto a group restarts every member that stays,
+# wherever the first resource starts
+case("order-into-group-elsewhere", resources=[prim("A"), group("G", [prim(r) for r in G3])],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "A", "G"), loc("l1", "A", "node2", 50)],
+     status={"node1": [("A", "stopped"), ("gA", "running"), ("gB", "stopped"), ("gC", "stopped")],
+             "node2": [("A", "stopped"), ("gA", "stopped"), ("gB", "running"), ("gC", "stopped")],
+             "node3": [("A", "stopped"), ("gA", "stopped"), ("gB", "stopped"), ("gC", "running")]})
