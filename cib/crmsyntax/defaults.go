@@ -128,7 +128,11 @@ func (p *parser) fencingTopology() error {
 			}
 			targets = append(targets, &target{lvl: cib.FencingLevel{TargetAttribute: k, TargetValue: v}})
 		case strings.HasPrefix(t.Text, "pattern:"):
-			targets = append(targets, &target{lvl: cib.FencingLevel{TargetPattern: strings.TrimPrefix(t.Text, "pattern:")}})
+			pat := strings.TrimPrefix(t.Text, "pattern:")
+			if pat == "" {
+				return p.errf(t, ErrSyntax, "fencing_topology: empty target pattern %s", t.Text)
+			}
+			targets = append(targets, &target{lvl: cib.FencingLevel{TargetPattern: pat}})
 		case len(t.Text) > 1 && strings.HasSuffix(t.Text, ":"):
 			targets = append(targets, &target{lvl: cib.FencingLevel{Target: strings.TrimSuffix(t.Text, ":")}})
 		default:
