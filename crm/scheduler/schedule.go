@@ -777,6 +777,14 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 	e := &edge{first: f, then: t, flags: flags}
 	changed := false
+	// As the first action of an ordering, a clone's action is runnable when
+	// one of its instances' actions is (Pacemaker derives a collective
+	// action's flags from its children), even if an ordering made the
+	// clone action itself unrunnable.
+	if !f.Runnable && f.Node == nil && f.Rsc != nil && f.Rsc.Kind == cib.KindClone && t.Rsc != nil && t.Rsc.Top() == f.Rsc && cl.anyInstanceRunnable(f) {
+		f.Runnable = true
+		defer func() { f.Runnable = false }()
+	}
 	if flags&ordThenCancelsFirst != 0 && !f.Optional && t.Rsc != nil && t.Task == "reload-agent" {
 		// A required stop makes the reload pointless.
 		if !t.Optional {
@@ -1109,6 +1117,29 @@ func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
 		changed = true
 	}
 	return changed
+}
+
+// anyInstanceRunnable reports whether one of the instances of clone action
+// a's resource has a runnable action of the same task.
+func (cl *Cluster) anyInstanceRunnable(a *Action) bool {
+	task := a.Task
+	if t, ok := doneToTask[task]; ok {
+		task = t
+	}
+	for _, c := range a.Rsc.Children {
+		if c.Kind == cib.KindPrimitive {
+			for _, x := range cl.findActions(c, task) {
+				if !x.link && x.Runnable {
+					return true
+				}
+			}
+			continue
+		}
+		if ca := cl.findAction(c, task, nil); ca != nil && ca.Runnable {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshOneOrMore makes a one-or-more pseudo action unrunnable once fewer
