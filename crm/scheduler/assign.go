@@ -340,6 +340,11 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 	nodes := map[string]bool{}
 	weight := map[string]int{}
 	for _, inst := range clone.Children {
+		if co.score >= cib.Infinity && anyBlocked(inst) {
+			// A blocked instance (failed with on-fail=block) stays where
+			// it is but does not attract mandatory dependents.
+			continue
+		}
 		if n := inst.assignedNode(); n != nil {
 			if co.primRole != "" {
 				if inst.NextRole != co.primRole {
@@ -371,6 +376,19 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 	if co.score <= -cib.Infinity || co.score >= cib.Infinity || cl.anyAvailable(work) {
 		dep.allowed = work
 	}
+}
+
+// anyBlocked reports whether r or one of its descendants is blocked.
+func anyBlocked(r *Resource) bool {
+	if r.Blocked {
+		return true
+	}
+	for _, c := range r.Children {
+		if anyBlocked(c) {
+			return true
+		}
+	}
+	return false
 }
 
 func copyScores(m map[string]int) map[string]int {
