@@ -206,6 +206,11 @@ func (cl *Cluster) addColocation(id string, dep, prim *Resource, score int, depR
 func (cl *Cluster) unpackColocation(c *cib.Colocation) {
 	score := cib.Score(c.Score)
 	if len(c.Sets) == 0 {
+		if cl.byID[c.Rsc] == nil && cl.byID[c.WithRsc] == nil {
+			// Both sides are tags or templates: Pacemaker 2.1.5 turns
+			// each into a set and then applies nothing between them.
+			return
+		}
 		for _, d := range cl.expandTargets(c.Rsc) {
 			for _, p := range cl.expandTargets(c.WithRsc) {
 				cl.addColocation(c.ID, d, p, score, c.RscRole, c.WithRscRole, c.NodeAttribute, c.Influence)
