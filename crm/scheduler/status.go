@@ -499,6 +499,10 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		of := cl.onFailFor(r, op)
 		r.failNodes[n.Name] = true
 		r.lastFailure[n.Name] = op
+		if of == "ignore" && op.OpStatus == execNotInstalled {
+			// A missing agent cannot be ignored: the failure counts.
+			of = ""
+		}
 		if of == "ignore" {
 			r.failureIgnored = true
 			// Pretend the operation succeeded with its expected result.
