@@ -318,6 +318,11 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 	if clean > 1 && r.MultipleActive != "block" {
 		needStop = true
 	}
+	// multiple-active=stop_unexpected: the copy on the node the resource is
+	// assigned to keeps running (its start is a pseudo action); only the
+	// others stop.
+	r.stopUnexpected = clean > 1 && r.MultipleActive == "stop_unexpected" &&
+		roleRank(r.NextRole) > roleRank(RoleStopped) && r.Assigned != nil && r.runsOn(r.Assigned)
 	role := r.Role
 	if role == RoleStarted && r.Parent != nil && r.Top().Promotable {
 		role = RoleUnpromoted
@@ -422,6 +427,9 @@ func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bo
 	switch {
 	case to == RoleStopped:
 		for _, node := range r.RunningOn {
+			if r.stopUnexpected && node == r.Assigned {
+				continue
+			}
 			st := cl.action(r, "stop", node, 0, optional)
 			if r.Assigned == nil {
 				st.setReason("node availability", true)
@@ -437,6 +445,10 @@ func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bo
 		st := cl.action(r, "start", n, 0, true)
 		if st.Runnable && !optional {
 			st.Optional = false
+		}
+		if r.stopUnexpected && n == r.Assigned {
+			st.Pseudo = true
+			st.setReason("being multiply active", true)
 		}
 	case to == RolePromoted:
 		if n != nil {

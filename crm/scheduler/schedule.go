@@ -949,6 +949,8 @@ func (cl *Cluster) rscSummary(r *Resource) []string {
 				return []string{item("Recover", current, next, stop, nil)}
 			}
 			return []string{item("Move", current, next, stop, nil)}
+		case r.stopUnexpected:
+			return []string{item("Recover", r.Assigned, nil, start, start)}
 		case r.Failed && r.onFail != "demote":
 			return []string{item("Recover", current, nil, stop, nil)}
 		default:

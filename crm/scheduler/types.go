@@ -117,6 +117,9 @@ type Resource struct {
 	IsStonith          bool
 	Critical           bool
 	MultipleActive     string
+	// stopUnexpected: multiply active with multiple-active=stop_unexpected
+	// and staying on a node it runs on (set while creating actions).
+	stopUnexpected bool
 
 	// Clone policy.
 	Promotable      bool
