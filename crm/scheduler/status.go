@@ -339,6 +339,13 @@ func (cl *Cluster) onFailFor(r *Resource, op *cib.LRMOp) string {
 
 var onFailRank = map[string]int{"ignore": 0, "": 1, "restart": 2, "demote": 2, "restart-container": 2, "stop": 3, "standby": 4, "block": 5, "fence": 6}
 
+// sameAsLastFailure reports whether op succeeded where the same recurring
+// operation last failed on n: that clears the past failure.
+func (cl *Cluster) sameAsLastFailure(r *Resource, n *Node, op *cib.LRMOp) bool {
+	lf := r.lastFailure[n.Name]
+	return lf != nil && op.Interval > 0 && lf.Operation == op.Operation && lf.Interval == op.Interval
+}
+
 func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	r := cl.findInstance(n, lr)
 	if r == nil {
@@ -352,7 +359,16 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		r.cloneName = ""
 	}
 	ops := append([]*cib.LRMOp(nil), lr.Ops...)
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].CallID < ops[j].CallID })
+	// By call id; an operation and its last_failure entry share one, and
+	// then the later last-rc-change is the newer result (as Pacemaker
+	// sorts).
+	sort.SliceStable(ops, func(i, j int) bool {
+		a, b := ops[i], ops[j]
+		if a.CallID != b.CallID || a.CallID < 0 {
+			return a.CallID < b.CallID
+		}
+		return a.LastRCChange >= 0 && a.LastRCChange < b.LastRCChange
+	})
 	r.opHistory[n.Name] = ops
 	// A shutdown lock recorded in the history keeps the resource on n
 	// until n returns or the lock expires (then the history is deleted).
@@ -463,7 +479,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 					clear = true
 				case rcRunningPromoted:
 					role = RolePromoted
+					clear = cl.sameAsLastFailure(r, n, op)
 				default:
+					clear = cl.sameAsLastFailure(r, n, op)
 					if role == RoleUnknown || role == RoleStopped || isProbe {
 						if isProbe || role != RolePromoted {
 							role = RoleStarted
