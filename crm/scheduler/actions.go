@@ -446,6 +446,7 @@ func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bo
 		if st.Runnable && !optional {
 			st.Optional = false
 		}
+		cl.orderVsUnfence(r, n, st, ordImpliesThen)
 		if r.stopUnexpected && n == r.Assigned {
 			st.Pseudo = true
 			st.setReason("being multiply active", true)
@@ -539,6 +540,7 @@ func (cl *Cluster) createProbes() {
 			p := cl.action(r, "monitor", n, 0, false)
 			// A probe on a pending node cannot run yet.
 			p.Runnable = !n.Pending
+			cl.orderVsUnfence(r, n, p, ordOptional)
 			if pg != nil {
 				pg.probed[n.Name] = true
 			}

@@ -56,6 +56,9 @@ func (cl *Cluster) checkDefinitions() {
 				case digest.ForceRestart:
 					r.defChange = true
 					r.early = append(r.early, earlyAction{task: "start"})
+					if r.IsStonith {
+						r.early = append(r.early, earlyAction{task: "unfence", node: n, reason: "Device parameters changed"})
+					}
 				case digest.Reload:
 					r.reload = true
 					r.early = append(r.early, earlyAction{task: "reload-agent", node: n})
@@ -122,6 +125,8 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 			}
 		case "clear_failcount":
 			cl.action(r, "clear_failcount", e.node, 0, false)
+		case "unfence":
+			cl.triggerUnfencing(e.node, e.reason)
 		}
 	}
 	for _, c := range r.cancels {
@@ -133,6 +138,9 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 	}
 	for _, n := range cl.Nodes {
 		if r.agentChanged[n.Name] {
+			if r.IsStonith {
+				cl.triggerUnfencing(n, "Device definition changed")
+			}
 			cl.action(r, "delete", n, 0, false)
 			cl.action(r, "clear_failcount", n, 0, false)
 		}
@@ -216,6 +224,7 @@ type earlyAction struct {
 	task     string
 	node     *Node
 	interval int64
+	reason   string
 }
 
 type rescheduleOp struct {

@@ -88,6 +88,7 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 	for _, p := range cl.primitives {
 		cl.earlyDefinitionActions(p)
 	}
+	cl.unfenceForProbes()
 	for _, r := range cl.Resources {
 		cl.createActions(r)
 	}
@@ -96,6 +97,7 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 	}
 	cl.createProbes()
 	cl.internalOrderings()
+	cl.unfencingOrderings()
 	cl.userOrderings()
 	cl.orderThenProbes()
 	cl.antiColocationOrderings()
@@ -655,8 +657,20 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 	if depth > 64 {
 		return
 	}
+	// Unfencing first: a start waiting for its node's unfencing names it
+	// as the reason even when another ordering also requires the start.
+	order := make([]*edge, 0, len(a.before))
 	for i := len(a.before) - 1; i >= 0; i-- {
-		e := a.before[i]
+		if e := a.before[i]; e.first.Task == "stonith" && e.first.FenceAction == "on" {
+			order = append(order, e)
+		}
+	}
+	for i := len(a.before) - 1; i >= 0; i-- {
+		if e := a.before[i]; !(e.first.Task == "stonith" && e.first.FenceAction == "on") {
+			order = append(order, e)
+		}
+	}
+	for _, e := range order {
 		f := e.first
 		if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
 			cl.refreshCollectiveAction(f)
@@ -870,7 +884,7 @@ func (cl *Cluster) summary() []string {
 	// Node actions print newest first, as Pacemaker's action list is kept.
 	for i := len(cl.Actions) - 1; i >= 0; i-- {
 		f := cl.Actions[i]
-		if f.Rsc == nil && f.Task == "stonith" {
+		if f.Rsc == nil && f.Task == "stonith" && !f.Optional {
 			out = append(out, fmt.Sprintf("Fence (%s) %s '%s'", f.FenceAction, f.Node.Name, f.Reason))
 		}
 	}

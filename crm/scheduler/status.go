@@ -395,6 +395,14 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 			r.agentChanged = map[string]bool{}
 		}
 		r.agentChanged[n.Name] = true
+		if r.IsStonith {
+			// A fence device running with another agent restarts there
+			// (and its node is unfenced again).
+			if r.forceStopOn == nil {
+				r.forceStopOn = map[string]bool{}
+			}
+			r.forceStopOn[n.Name] = true
+		}
 	}
 	known := false
 	role := RoleUnknown
@@ -463,6 +471,12 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		}
 		if success {
 			clear := false
+			op := op
+			if rc == rcNotRunning && op.Operation != "monitor" {
+				// "Not running" as the expected result, whatever the
+				// operation, leaves the resource stopped there.
+				op = &cib.LRMOp{Operation: "stop"}
+			}
 			switch op.Operation {
 			case "start", "migrate_from":
 				role, clear = RoleStarted, true

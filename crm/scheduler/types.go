@@ -266,7 +266,10 @@ type Cluster struct {
 	StopAllResources    bool
 	DCNode              *Node
 	HasStonithRsc       bool
-	ExecutionDate       bool
+	// Unfencing: a fence device provides unfencing (meta
+	// provides=unfencing); resources then require unfencing by default.
+	Unfencing     bool
+	ExecutionDate bool
 	// Sanitized mirrors crm_simulate: a changed history entry whose secure
 	// digest still matches is unchanged (only private parameters changed).
 	Sanitized bool

@@ -162,6 +162,7 @@ func Unpack(c *cib.CIB, now time.Time) (*Cluster, error) {
 	if err := cl.unpackNodes(); err != nil {
 		return nil, err
 	}
+	cl.Unfencing = cl.StonithEnabled && cl.unfencingEnabled()
 	if err := cl.unpackResources(); err != nil {
 		return nil, err
 	}
@@ -407,6 +408,8 @@ func (cl *Cluster) buildResource(def *cib.Resource, parent *Resource, inst int) 
 				r.Requires = v
 			}
 		}
+	} else if !r.IsStonith && cl.Unfencing {
+		r.Requires = "unfencing"
 	} else if !r.IsStonith && cl.StonithEnabled {
 		r.Requires = "fencing"
 	} else if !r.IsStonith && cl.NoQuorumPolicy == "ignore" {
