@@ -518,7 +518,9 @@ func (cl *Cluster) hasRecurring(r *Resource, n *Node, interval int64) bool {
 func (cl *Cluster) createProbes() {
 	siblings := map[probeGroupKey]*probeGroup{}
 	for _, r := range cl.primitives {
-		if r.Orphan {
+		if r.Orphan || r.container != nil {
+			// A resource inside a container is not probed: it can only
+			// run where its container does.
 			continue
 		}
 		var pg *probeGroup

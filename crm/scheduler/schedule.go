@@ -68,8 +68,6 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 	for _, p := range cl.primitives {
 		if p.container != nil {
 			cl.addColocation("resource-with-container", p, p.container, cib.Infinity, "", "", "", "")
-			cl.addOrder("resource-with-container", p.container, "start", p, "start", ordImpliesThen|ordRunnableLeft)
-			cl.addOrder("resource-with-container", p, "stop", p.container, "stop", ordImpliesFirst)
 		}
 	}
 	cl.applyNodeCriteria()
@@ -113,6 +111,23 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 }
 
 func (cl *Cluster) internalOrderings() {
+	// A resource starts after its container and stops before it; these
+	// come first, as the members' own constraints precede their group's.
+	for _, p := range cl.primitives {
+		if p.container == nil {
+			continue
+		}
+		for _, f := range childDone(cl, p.container, "start") {
+			for _, t := range childAction(cl, p, "start") {
+				cl.order(f, t, ordImpliesThen|ordRunnableLeft)
+			}
+		}
+		for _, f := range childDone(cl, p, "stop") {
+			for _, t := range childAction(cl, p.container, "stop") {
+				cl.order(f, t, ordImpliesFirst)
+			}
+		}
+	}
 	for _, r := range cl.primitives {
 		for _, n := range cl.Nodes {
 			stop := cl.findAction(r, "stop", n)

@@ -325,14 +325,15 @@ func (cl *Cluster) onFailFor(r *Resource, op *cib.LRMOp) string {
 			return d.OnFail
 		}
 	}
+	if r.container != nil {
+		// Even a failed stop only restarts the container.
+		return "restart-container"
+	}
 	if op.Operation == "stop" {
 		if cl.StonithEnabled {
 			return "fence"
 		}
 		return "block"
-	}
-	if r.container != nil {
-		return "restart-container"
 	}
 	return "restart"
 }
@@ -535,7 +536,15 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 			// A missing agent cannot be ignored: the failure counts.
 			of = ""
 		}
-		if of == "ignore" {
+		restartContainer := of == "restart-container" && op.Operation == "stop" && (onFail == "" || onFail == "ignore")
+		if restartContainer {
+			// A failed stop inside a container counts as a success; the
+			// container is restarted instead.
+			onFail = of
+			failed = true
+			r.containerFailureIgnored = true
+		}
+		if of == "ignore" || restartContainer {
 			r.failureIgnored = true
 			// Pretend the operation succeeded with its expected result.
 			switch op.Operation {

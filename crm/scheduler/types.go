@@ -154,18 +154,21 @@ type Resource struct {
 	forceStopOn    map[string]bool
 	defChange      bool
 	failureIgnored bool
-	expiredOn      []*Node
-	reload         bool
-	reschedule     []int64
-	rescheduleOn   []rescheduleOp
-	early          []earlyAction
-	cancels        []cancelOp
-	clearFailcount []*Node
-	agentChanged   map[string]bool // nodes whose history is for another agent
-	lockNode       *Node           // shutdown lock (shutdown-lock=true)
-	lockTime       int64
-	lockExpiredOn  []*Node // nodes whose history lock expired: lrm_delete
-	hardBanned     []string
+	// containerFailureIgnored: a failure inside a container was taken as
+	// success, the container restarting instead (shown "failure ignored").
+	containerFailureIgnored bool
+	expiredOn               []*Node
+	reload                  bool
+	reschedule              []int64
+	rescheduleOn            []rescheduleOp
+	early                   []earlyAction
+	cancels                 []cancelOp
+	clearFailcount          []*Node
+	agentChanged            map[string]bool // nodes whose history is for another agent
+	lockNode                *Node           // shutdown lock (shutdown-lock=true)
+	lockTime                int64
+	lockExpiredOn           []*Node // nodes whose history lock expired: lrm_delete
+	hardBanned              []string
 
 	// Placement.
 	allowed       map[string]int // node name -> score
@@ -306,3 +309,8 @@ func (c *Cluster) NodeByName(n string) *Node { return c.nodeByName[n] }
 
 // Resource returns a resource by id (instances as "id:N").
 func (c *Cluster) Resource(id string) *Resource { return c.byID[id] }
+
+// ContainerFailureIgnored reports whether a failure of r (a resource inside
+// a container) was taken as success of the operation because its
+// container restarts instead; status shows it as "failure ignored".
+func (r *Resource) ContainerFailureIgnored() bool { return r.containerFailureIgnored }

@@ -698,7 +698,7 @@ func (s *statusRenderer) primitiveText(r *scheduler.Resource) string {
 	} else if !s.managed(r) {
 		have = addFlag(&b, "unmanaged", have)
 	}
-	if s.failureIgnored(r) {
+	if s.failureIgnored(r) || r.ContainerFailureIgnored() {
 		have = addFlag(&b, "failure ignored", have)
 	}
 	if have {
