@@ -317,6 +317,7 @@ func (cl *Cluster) userOrderings() {
 			// Pacemaker creates the missing first action (unrunnable, no node).
 			a := cl.action(o.first, o.firstAction, nil, 0, true)
 			a.Runnable = false
+			cl.orderAfterOwnStops(a)
 			firsts = []*Action{a}
 		}
 		if len(firsts) == 0 || len(thens) == 0 {
@@ -330,6 +331,19 @@ func (cl *Cluster) userOrderings() {
 	}
 }
 
+// orderAfterOwnStops gives a start created for an ordering the restart
+// orderings every start has: after the resource's stops, required when
+// they are (so a stopping resource's start is required yet unrunnable, and
+// its dependents are stopped "due to required X start").
+func (cl *Cluster) orderAfterOwnStops(a *Action) {
+	if a.Task != "start" {
+		return
+	}
+	for _, st := range cl.findActions(a.Rsc, "stop") {
+		cl.order(st, a, ordOptional|ordImpliesThen|ordRestart)
+	}
+}
+
 func (cl *Cluster) relaxedOrderings() {
 	for _, ro := range cl.relaxed {
 		p := &Action{ID: cl.nextActionID, Task: ro.name, Pseudo: true, Optional: true, Runnable: false, requiredBefore: ro.required}
@@ -340,6 +354,7 @@ func (cl *Cluster) relaxedOrderings() {
 			if len(fas) == 0 && f.Kind == cib.KindPrimitive {
 				a := cl.action(f, ro.firstAction, nil, 0, true)
 				a.Runnable = false
+				cl.orderAfterOwnStops(a)
 				fas = []*Action{a}
 			}
 			for _, a := range fas {
@@ -586,12 +601,13 @@ func (cl *Cluster) propagate() {
 			a.Runnable = true
 		}
 	}
-	// Pacemaker's order: every action, in creation order, pulls flags from
-	// the actions ordered before it (most recent ordering first); a change
-	// is pushed on depth-first.
+	// Pacemaker's order: every action, newest first (Pacemaker prepends
+	// each new action to its list), pulls flags from the actions ordered
+	// before it (most recent ordering first); a change is pushed on
+	// depth-first.
 	cl.refreshOneOrMore()
-	for _, a := range cl.Actions {
-		cl.updateAction(a, 0)
+	for i := len(cl.Actions) - 1; i >= 0; i-- {
+		cl.updateAction(cl.Actions[i], 0)
 	}
 	// Settle anything the depth-first pass left (deep chains, children).
 	for iter := 0; iter < 1000; iter++ {
