@@ -256,10 +256,10 @@ func ApplyTo(cur *cib.CIB, c Command) (*cib.CIB, error) {
 		}
 		deleteHistory(ns, c.Resource)
 	case OpClearNodeStatus:
-		ns := nodeState(next, c, false)
-		if ns == nil {
-			return cur, nil
-		}
+		// A node fenced before it ever joined gets a node_state too: it
+		// records that the node is known down (not unseen, so not fenced
+		// again by startup-fencing).
+		ns := nodeState(next, c, true)
 		ns.Resources = nil
 		ns.Transient = nil
 		for _, kv := range [][2]string{{"in_ccm", "false"}, {"crmd", "offline"}, {"join", "down"}, {"expected", "down"}} {

@@ -152,3 +152,23 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+// TestClearNodeStatusOfNeverSeenNode: fencing a configured node that never
+// joined records it as cleanly down, so the scheduler no longer treats it
+// as unseen (and fences it again on every transition).
+func TestClearNodeStatusOfNeverSeenNode(t *testing.T) {
+	s := New(nil)
+	apply(t, s, Command{Op: OpReplaceConfiguration, XML: cfg})
+	apply(t, s, Command{Op: OpClearNodeStatus, Node: "n2"})
+	c := s.Current()
+	if len(c.Status.Nodes) != 1 {
+		t.Fatalf("node states %+v", c.Status.Nodes)
+	}
+	ns := c.Status.Nodes[0]
+	if ns.ID != "2" || ns.Uname != "n2" || ns.InCCM != "false" || ns.Crmd != "offline" || ns.Join != "down" || ns.Expected != "down" {
+		t.Fatalf("node state %+v", ns)
+	}
+	if _, err := cib.Parse(c.Marshal()); err != nil {
+		t.Fatal(err)
+	}
+}
