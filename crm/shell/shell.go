@@ -217,11 +217,12 @@ var levelNames = map[string]string{
 	"ra":      "ra",
 	"status":  "status",
 	"migrate": "migrate",
+	"stonith": "stonith",
 }
 
 // levelCommands are the commands of each level (completion and checks).
 var levelCommands = map[string][]string{
-	"": {"status", "configure", "resource", "node", "cib", "ra", "migrate", "verify", "simulate",
+	"": {"status", "configure", "resource", "node", "cib", "ra", "migrate", "stonith", "verify", "simulate",
 		"help", "cd", "quit", "exit", "bye"},
 	"configure": {"node", "primitive", "rsc_template", "group", "clone", "ms", "master", "location",
 		"colocation", "order", "property", "rsc_defaults", "op_defaults", "fencing_topology", "tag",
@@ -240,6 +241,7 @@ var levelCommands = map[string][]string{
 	"status": {"show", "full", "bynode", "inactive", "ops", "timing", "failcounts", "xml", "simple",
 		"help", "cd", "up", "end", "quit", "exit", "bye"},
 	"migrate": {"heartbeat", "keepalived", "help", "cd", "up", "end", "quit", "exit", "bye"},
+	"stonith": {"list", "history", "status", "help", "cd", "up", "end", "quit", "exit", "bye"},
 }
 
 // statementWords are the configure commands that are crm statements run by

@@ -161,12 +161,14 @@ func TestLevelsNavigation(t *testing.T) {
 
 func TestRunnerDelegation(t *testing.T) {
 	h := newHarness(t, nil)
-	for _, l := range []string{"status", "resource start web", "resource", "stop 'web'", "up", "node standby node2", "verify"} {
+	for _, l := range []string{"status", "resource start web", "resource", "stop 'web'", "up", "node standby node2", "verify",
+		"stonith", "history", "up", "stonith list"} {
 		if err := h.exec(t, l); err != nil {
 			t.Fatalf("%q: %v", l, err)
 		}
 	}
-	want := []string{"status", "resource start web", "resource stop web", "node standby node2", "configure verify"}
+	want := []string{"status", "resource start web", "resource stop web", "node standby node2", "configure verify",
+		"stonith history", "stonith list"}
 	if !reflect.DeepEqual(h.run.calls, want) {
 		t.Errorf("calls = %q, want %q", h.run.calls, want)
 	}
