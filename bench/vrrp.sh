@@ -9,7 +9,8 @@
 # and a comparison: median failover HTTP ms per scenario (target: gocrm <=
 # keepalived) and partition-heal recoveries (target: all runs with defaults).
 # How long a SIGKILLed master's VIP survives is measured by
-# test/vrrp TestKill9VIPExpires (go test -v -run Kill9 ./test/vrrp).
+# test/vrrp TestKill9VIPGuard (the VIP guard removes it; go test -v -run
+# Kill9 ./test/vrrp) and TestKill9VIPExpires (guard off: kernel lifetime).
 #
 # Needs root, ip netns, keepalived, tcpdump, python3, curl. Uses the lab's
 # fixed namespace names (n1 n2 c1 sw): do not run two at once.
