@@ -33,6 +33,19 @@ type Action struct {
 	// requiredBefore > 0 marks a one-or-more pseudo action: it is runnable
 	// once that many of its inputs are runnable.
 	requiredBefore int
+	// key overrides the operation key (notification actions).
+	key string
+	// roleCancel marks the cancel of a recurring operation for another
+	// role, which does not wait for the resource's stops.
+	roleCancel bool
+	// NotifyMeta holds, for clone notifications, the meta data the runtime
+	// passes to the agent as OCF_RESKEY_CRM_meta_<name>: notify_type,
+	// notify_operation, notify_key_type, notify_key_operation and the
+	// notify_<list>_resource / notify_<list>_uname lists (start, stop,
+	// promote, demote, active, inactive, promoted, unpromoted, master,
+	// slave, all, available; " " when empty). The clone's start, stop,
+	// promote and demote actions carry the lists too. Nil otherwise.
+	NotifyMeta map[string]string
 }
 
 type edge struct {
@@ -42,6 +55,9 @@ type edge struct {
 
 // Key returns the Pacemaker operation key (rsc_task_interval).
 func (a *Action) Key() string {
+	if a.key != "" {
+		return a.key
+	}
 	if a.Rsc == nil {
 		return a.Task
 	}
@@ -116,7 +132,7 @@ func (cl *Cluster) findAction(r *Resource, task string, n *Node) *Action {
 func (cl *Cluster) findActions(r *Resource, task string) []*Action {
 	var out []*Action
 	for _, a := range r.actionList {
-		if a.Task == task && a.Interval == 0 && !a.link {
+		if a.Task == task && a.Interval == 0 && !a.link && a.key == "" {
 			out = append(out, a)
 		}
 	}
@@ -269,7 +285,7 @@ func (cl *Cluster) createCollectiveActions(r *Resource) {
 	for _, a := range []*Action{start, running, stop, stopped} {
 		a.Pseudo = true
 	}
-	if r.IsClone() && r.Promotable {
+	if (r.IsClone() && r.Promotable) || promotableGroupInstance(r) {
 		anyPromote, anyDemote := false, false
 		for _, p := range r.Primitives() {
 			for _, a := range p.actionList {
@@ -287,6 +303,9 @@ func (cl *Cluster) createCollectiveActions(r *Resource) {
 		for _, t := range []string{"demote", "demoted"} {
 			cl.action(r, t, nil, 0, !anyDemote).Pseudo = true
 		}
+	}
+	if notifiesAsClone(r) {
+		cl.createNotifyBoundaries(r)
 	}
 }
 
@@ -475,17 +494,19 @@ func (cl *Cluster) createRecurring(r *Resource) {
 	start := cl.findAction(r, "start", r.Assigned)
 	moving := start != nil && !start.Optional
 	for _, op := range r.Ops {
-		if op.Name != "monitor" || op.Interval == 0 || !op.Enabled {
+		if op.Name != "monitor" || op.Interval == 0 || !op.Enabled || duplicateOp(r, op) {
 			continue
 		}
 		role := op.Role
 		if role == "" {
 			if r.NextRole == RolePromoted {
+				cl.cancelForRole(r, op)
 				continue
 			}
 		} else if role == RoleStopped {
 			continue
 		} else if role != r.NextRole && !(role == RoleUnpromoted && r.NextRole == RoleStarted) {
+			cl.cancelForRole(r, op)
 			continue
 		}
 		optional := !moving && cl.hasRecurring(r, r.Assigned, op.Interval)

@@ -297,6 +297,12 @@ func orderFlags(kind string, score string) int {
 	return ordMandatory
 }
 
+// restartType reports whether r has the deprecated meta attribute
+// restart-type=restart.
+func restartType(r *Resource) bool {
+	return strings.EqualFold(r.Meta["restart-type"], "restart")
+}
+
 func inverseAction(a string) string {
 	switch a {
 	case "start":
@@ -324,10 +330,18 @@ func (cl *Cluster) orderPair(id string, first *Resource, fa string, then *Resour
 			fwd = ordAsymmetric
 		}
 	}
+	// The deprecated restart-type=restart meta attribute upgrades an
+	// optional ordering: the resource restarts with the one it follows.
+	if kind == "Optional" && restartType(then) {
+		fwd |= ordImpliesThen
+	}
 	cl.addOrder(id, first, fa, then, ta, fwd)
 	if symmetrical && flags&ordSerialize == 0 {
 		inv := flags
 		if flags&ordMandatory != 0 {
+			inv |= ordImpliesFirst
+		}
+		if kind == "Optional" && restartType(first) {
 			inv |= ordImpliesFirst
 		}
 		cl.addOrder(id, then, inverseAction(ta), first, inverseAction(fa), inv)

@@ -211,7 +211,7 @@ func (cl *Cluster) definitionActions(r *Resource) {
 	}
 	// A cancel waits for the resource's stops (Pacemaker's CancelXmlOp).
 	for _, a := range r.actionList {
-		if a.Task != "cancel" {
+		if a.Task != "cancel" || a.roleCancel {
 			continue
 		}
 		for _, st := range cl.findActions(r, "stop") {

@@ -39,6 +39,15 @@ var knownBugs = map[string]string{
 // knownScoreBugs lists cases whose primitive allocation scores differ from
 // crm_simulate's while the bug is open.
 var knownScoreBugs = map[string]string{
+	"notify-promotable-group": "promotable clone of a group: Pacemaker's allocation score of the " +
+		"group members on the node to promote is the stickiness sum (s1:0 2, s2:0 1); we add the " +
+		"promotion scores too (42, 21); placement and promotion are the same",
+	"notify-interleave-stop-first": "see knownScoreBugs[clone-interleave] (same interleaved clone-with-clone colocation)",
+	"notify-interleave-recover":    "see knownScoreBugs[clone-interleave] (same interleaved clone-with-clone colocation)",
+	"notify-promotable-move": "promotable instances are assigned in the wrong order: Pacemaker assigns cS:1 " +
+		"(active on node2, promotion score 100) before cS:0 (promoted on node1, score 5), so cS:0 " +
+		"gets -INFINITY on node2; we assign cS:0 first and give cS:1 -INFINITY on node1 " +
+		"(placement is the same)",
 	"clone-interleave-partial": "see knownBugs[clone-interleave-partial]",
 	"clone-interleave": "interleaved clone-with-clone INFINITY colocation: Pacemaker colocates " +
 		"each dependent instance with ONE primary instance (the compatible one on the " +

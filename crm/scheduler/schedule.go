@@ -102,6 +102,7 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 	cl.relaxedOrderings()
 	cl.scheduleFencing()
 	cl.propagate()
+	cl.createNotifications()
 	t := &Transition{Cluster: cl, Actions: cl.Actions}
 	t.Summary = cl.summary()
 	if cl.explain != nil {
@@ -239,13 +240,23 @@ func (cl *Cluster) internalOrderings() {
 			if r.Kind == cib.KindClone && r.Promotable {
 				pr, prd := cl.findAction(r, "promote", nil), cl.findAction(r, "promoted", nil)
 				de, ded := cl.findAction(r, "demote", nil), cl.findAction(r, "demoted", nil)
-				for _, p := range c.Primitives() {
-					for _, a := range cl.findActions(p, "promote") {
+				// A group instance's own promote pseudo actions stand
+				// between the clone's and its members' (see below).
+				targets := c.Primitives()
+				if promotableGroupInstance(c) {
+					targets = []*Resource{c}
+				}
+				for _, p := range targets {
+					for _, a := range childAction(cl, p, "promote") {
 						cl.order(pr, a, ordRunnableLeft)
+					}
+					for _, a := range childDone(cl, p, "promote") {
 						cl.order(a, prd, 0)
 					}
-					for _, a := range cl.findActions(p, "demote") {
+					for _, a := range childAction(cl, p, "demote") {
 						cl.order(de, a, 0)
+					}
+					for _, a := range childDone(cl, p, "demote") {
 						cl.order(a, ded, 0)
 					}
 				}
@@ -256,6 +267,22 @@ func (cl *Cluster) internalOrderings() {
 				cl.order(de, ded, ordRunnableLeft)
 			}
 			prev = c
+		}
+		if promotableGroupInstance(r) {
+			pr, prd := cl.findAction(r, "promote", nil), cl.findAction(r, "promoted", nil)
+			de, ded := cl.findAction(r, "demote", nil), cl.findAction(r, "demoted", nil)
+			for _, p := range r.Primitives() {
+				for _, a := range cl.findActions(p, "promote") {
+					cl.order(pr, a, ordRunnableLeft)
+					cl.order(a, prd, 0)
+				}
+				for _, a := range cl.findActions(p, "demote") {
+					cl.order(de, a, 0)
+					cl.order(a, ded, 0)
+				}
+			}
+			cl.order(pr, prd, ordRunnableLeft)
+			cl.order(de, ded, ordRunnableLeft)
 		}
 	}
 	for _, r := range cl.Resources {
@@ -283,6 +310,9 @@ func childAction(cl *Cluster, r *Resource, task string) []*Action {
 
 // childDone returns the "done" actions (running/stopped) of a child.
 func childDone(cl *Cluster, r *Resource, task string) []*Action {
+	if a := cl.notifyDone(r, task); a != nil {
+		return []*Action{a}
+	}
 	if r.Kind != cib.KindPrimitive {
 		done := map[string]string{"start": "running", "stop": "stopped", "promote": "promoted", "demote": "demoted"}[task]
 		if a := cl.findAction(r, done, nil); a != nil {
@@ -299,7 +329,7 @@ func (cl *Cluster) userOrderings() {
 	for changed := true; changed; {
 		changed = false
 		for _, o := range cl.orders {
-			if o.first.IsClone() && o.then.IsClone() && o.then.Interleave {
+			if interleaved(o) {
 				if cl.interleaveInhibit(o) {
 					changed = true
 				}
@@ -309,8 +339,15 @@ func (cl *Cluster) userOrderings() {
 	for _, o := range cl.orders {
 		firsts := childDone(cl, o.first, o.firstAction)
 		thens := childAction(cl, o.then, o.thenAction)
-		if o.first.IsClone() && o.then.IsClone() && o.then.Interleave {
+		if interleaved(o) {
 			cl.interleave(o)
+			// The clones' own actions stay ordered too (a graph edge
+			// only: flags travel between the paired instances).
+			for _, f := range firsts {
+				for _, t := range thens {
+					cl.order(f, t, ordOptional)
+				}
+			}
 			continue
 		}
 		if len(firsts) == 0 && len(thens) > 0 && o.first.Kind == cib.KindPrimitive && (o.firstAction == "start" || o.firstAction == "promote") {
@@ -512,6 +549,7 @@ func (cl *Cluster) scheduleFencing() {
 					}
 				}
 			}
+			cl.notifyAfterFencing(r, n, f)
 		}
 		// Starts of resources that require fencing wait for every fence;
 		// those that ran on the victim also need it to happen.
@@ -708,6 +746,12 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 		}
 		fOpt, fRun := f.Optional, f.Runnable
 		tOpt, tRun := a.Optional, a.Runnable
+		if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
+			// A collective "then" is summarised from its children too
+			// (a clone's "promoted" is required once an instance's
+			// promote is), as Pacemaker's flags for an ordering are.
+			cl.refreshCollectiveAction(a)
+		}
 		if cl.applyEdge(f, a, e.flags) {
 			cl.applyEdge(f, a, e.flags)
 		}
@@ -729,14 +773,19 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 // the matching action of each child, with the same first action, and
 // follows any change depth-first.
 func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
+	if collectiveNotify(t) {
+		return
+	}
 	for _, c := range t.Rsc.Children {
 		var ca *Action
+		cf := flags
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, t.Task) {
-				// Pacemaker looks for a clone instance's action on the
-				// first action's node; a group member's action is found
-				// on the group's node, where the member is assigned.
-				if t.Rsc.Kind == cib.KindClone && f.Node != nil && x.Node != f.Node {
+				// A clone instance's action elsewhere than the first
+				// action only becomes required (see instanceFlags); a
+				// group member's action is found on the group's node,
+				// where the member is assigned.
+				if cf = instanceFlags(f, t, x, flags); cf == 0 {
 					continue
 				}
 				ca = x
@@ -751,8 +800,8 @@ func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
 		opt, run := ca.Optional, ca.Runnable
 		// Children get the first action's cluster-wide flags.
 		cl.clusterWideFlags = true
-		if cl.applyEdge(f, ca, flags) {
-			cl.applyEdge(f, ca, flags)
+		if cl.applyEdge(f, ca, cf) {
+			cl.applyEdge(f, ca, cf)
 		}
 		cl.clusterWideFlags = false
 		if c.Kind != cib.KindPrimitive {
@@ -784,15 +833,18 @@ func (cl *Cluster) updateEdge(e *edge) bool {
 }
 
 func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
+	if collectiveNotify(t) {
+		return false
+	}
 	changed := false
 	for _, c := range t.Rsc.Children {
 		var ca *Action
+		cf := flags
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, t.Task) {
-				// A clone's instance actions match the first action's
-				// node; a group member's action is the member's own,
-				// wherever the first action runs.
-				if t.Rsc.Kind == cib.KindClone && f.Node != nil && x.Node != f.Node {
+				// See pushToChildren; a group member's action is the
+				// member's own, wherever the first action runs.
+				if cf = instanceFlags(f, t, x, flags); cf == 0 {
 					continue
 				}
 				ca = x
@@ -808,7 +860,7 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 			continue
 		}
 		cl.clusterWideFlags = true
-		if cl.applyEdge(f, ca, flags) {
+		if cl.applyEdge(f, ca, cf) {
 			changed = true
 		}
 		cl.clusterWideFlags = false
@@ -852,7 +904,7 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 			changed = true
 		}
 	}
-	if e.flags&ordImpliesFirst != 0 && !cl.optionalFor(t, f) && f.Optional {
+	if e.flags&ordImpliesFirst != 0 && !cl.optionalFor(t, f) && f.Optional && !summaryOnly(f) {
 		if implyRequired(f, t) {
 			changed = true
 		}
@@ -1101,6 +1153,9 @@ func (cl *Cluster) refreshCollective() bool {
 }
 
 func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
+	if a.isNotification() {
+		return false
+	}
 	changed := false
 	r := a.Rsc
 	task := a.Task
@@ -1141,7 +1196,10 @@ func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
 			}
 		}
 		if ca == nil {
-			if r.Kind == cib.KindGroup && task != "stop" && task != "demote" && a.Runnable {
+			// A member that will not start makes the group's "running"
+			// unrunnable; the group's start itself stays runnable (the
+			// members before it still start, after the group's inputs).
+			if r.Kind == cib.KindGroup && task != "stop" && task != "demote" && task != a.Task && a.Runnable {
 				a.Runnable = false
 				changed = true
 			}
@@ -1215,6 +1273,9 @@ func (cl *Cluster) refreshOneOrMore() bool {
 // pseudo action ordered before an action on a node is summarised over the
 // instances on that node only (Pacemaker's action_flags_for_ordering).
 func (cl *Cluster) optionalFor(f, t *Action) bool {
+	if t.isNotification() && !f.isNotification() && f.Rsc != nil && f.Rsc.IsClone() {
+		return notifySourceOptional(f)
+	}
 	if cl.clusterWideFlags || f.Rsc == nil || !f.Rsc.IsClone() || t.Node == nil || (t.Rsc != nil && t.Rsc.Top() == f.Rsc) {
 		return f.Optional
 	}

@@ -299,6 +299,10 @@ type Cluster struct {
 	shutdownLock      bool  // shutdown-lock
 	shutdownLockLimit int64 // shutdown-lock-limit, seconds (0: none)
 	explain           *explainer
+	// notifs holds each notifying clone's notification boundaries by task.
+	notifs map[*Resource]map[string]*notifyOps
+	// notifyActs indexes instance notify actions by key and node.
+	notifyActs map[string]*Action
 }
 
 // Warnings returns the configuration problems noticed while scheduling.

@@ -350,6 +350,9 @@ func (h *histories) pseudoKey(a *scheduler.Action) string {
 	} else if h.ids[r.BaseID] {
 		id = r.BaseID
 	}
+	if a.Task == "notify" && a.NotifyMeta != nil {
+		return id + "_" + a.NotifyMeta["notify_type"] + "_notify_" + a.NotifyMeta["notify_operation"] + "_0"
+	}
 	return id + "_" + a.Task + "_" + strconv.FormatInt(a.Interval, 10)
 }
 

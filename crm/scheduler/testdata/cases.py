@@ -587,3 +587,118 @@ case("order-into-group-elsewhere", resources=[prim("A"), group("G", [prim(r) for
      status={"node1": [("A", "stopped"), ("gA", "running"), ("gB", "stopped"), ("gC", "stopped")],
              "node2": [("A", "stopped"), ("gA", "stopped"), ("gB", "running"), ("gC", "stopped")],
              "node3": [("A", "stopped"), ("gA", "stopped"), ("gB", "stopped"), ("gC", "running")]})
+
+# --- clone notifications (notify=true)
+NT = {"notify": "true"}
+FENCER = ("fencer", "running-nomon", {"cls": "stonith", "prov": None, "typ": "fence_dummy"})
+case("notify-clone-start", resources=[clone("CL", prim("cA"), NT)],
+     status=merge({"node1": [("cA", "running")]}, probed(["cA"], ["node2", "node3"])))
+case("notify-clone-stop-ban", resources=[clone("CL", prim("cA"), NT)],
+     constraints=[loc("l1", "CL", "node3", "-INFINITY")],
+     status={n: [("cA", "running")] for n in N3})
+case("notify-clone-recover", resources=[clone("CL", prim("cA"), NT)],
+     status={"node1": [("cA", "running")], "node2": [("cA", "failed-monitor")], "node3": [("cA", "running")]})
+case("notify-clone-then-prim", resources=[clone("CL", prim("cA"), NT), prim("P")],
+     constraints=[order("o1", "CL", "P")],
+     status=merge({"node1": [("cA", "running"), ("P", "stopped")]}, probed(["cA", "P"], ["node2", "node3"])))
+case("notify-clone-fence", resources=[stonith(), clone("CL", prim("cA"), NT)],
+     props=FENCE, node_modes={"node3": "unclean"},
+     status={"node1": [FENCER, ("cA", "running")], "node2": [("cA", "running")], "node3": [("cA", "running")]})
+case("notify-interleave-recover", resources=[clone("CL1", prim("cA"), dict(NT, interleave="true")),
+                                             clone("CL2", prim("cB"), dict(NT, interleave="true"))],
+     constraints=[order("o1", "CL1", "CL2"), colo("c1", "CL2", "CL1", "INFINITY")],
+     status={"node1": [("cA", "running"), ("cB", "running")],
+             "node2": [("cA", "failed-monitor"), ("cB", "running")],
+             "node3": [("cA", "running"), ("cB", "running")]})
+
+PM = {"promotable": "true", "notify": "true"}
+SF = {"typ": "Stateful"}
+
+
+def stateful(rid):
+    return prim(rid, typ="Stateful")
+
+
+def pstatus(states, scores):
+    """states: {node: state}; scores: {node: master score}"""
+    out = {}
+    for n, st in states.items():
+        out[n] = [("cS", st, SF)]
+    for n, sc in scores.items():
+        out[("attrs", n)] = {"master-cS": str(sc)}
+    return out
+
+
+case("notify-promotable-promote", resources=[clone("MS", stateful("cS"), PM)],
+     status=pstatus({"node1": "running", "node2": "running", "node3": "running"}, {"node1": 10, "node2": 5, "node3": 5}))
+case("notify-promotable-move", resources=[clone("MS", stateful("cS"), PM)],
+     status=pstatus({"node1": "promoted", "node2": "running", "node3": "running"}, {"node1": 5, "node2": 100, "node3": 5}))
+case("notify-promotable-ban-promoted", resources=[clone("MS", stateful("cS"), PM)],
+     constraints=[loc("l1", "MS", "node1", "-INFINITY")],
+     status=pstatus({"node1": "promoted", "node2": "running", "node3": "stopped"}, {"node1": 10, "node2": 5, "node3": 5}))
+case("notify-promotable-start", resources=[clone("MS", stateful("cS"), PM), prim("P")],
+     constraints=[order("o1", "MS", "P", ' first-action="promote"'), colo("c1", "P", "MS", "INFINITY", ' with-rsc-role="Promoted"')],
+     status=merge(probed(["cS", "P"], N3), {("attrs", "node2"): {"master-cS": "10"}}))
+# the deprecated restart-type=restart makes an optional ordering restart its "then"
+case("order-optional-restart-type", resources=[prim("A"), prim("B", {"restart-type": "restart"}), prim("C")],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "A", "B", ' kind="Optional"'), order("o2", "A", "C", ' kind="Optional"')],
+     status=merge(probed(["A", "B", "C"], ["node2", "node3"]),
+                  {"node1": [("A", "failed-monitor"), ("B", "running"), ("C", "running")]}))
+
+# two monitors with one interval (different roles): Pacemaker schedules neither
+def dup_monitor_prim(rid):
+    return ('<primitive id="%s" class="ocf" provider="pacemaker" type="Stateful"><operations>'
+            '<op id="%s-mon-p" name="monitor" interval="10s" role="Promoted" timeout="20s"/>'
+            '<op id="%s-mon-u" name="monitor" interval="10s" role="Unpromoted" timeout="20s"/>'
+            '</operations></primitive>') % (rid, rid, rid)
+
+
+case("duplicate-monitor-interval", resources=[clone("MS", dup_monitor_prim("cS"), PM)],
+     status=merge(probed(["cS"], N3), {("attrs", "node1"): {"master-cS": "10"}}))
+case("notify-clone-target-stopped", resources=[clone("CL", prim("cA"), dict(NT, **{"target-role": "Stopped"})), prim("P")],
+     constraints=[order("o1", "CL", "P")],
+     status={"node1": [("cA", "running"), ("P", "running")], "node2": [("cA", "running"), ("P", "stopped")],
+             "node3": [("cA", "stopped"), ("P", "stopped")]})
+case("notify-clone-standby", resources=[clone("CL", prim("cA"), NT), group("G", [prim("g1"), prim("g2")])],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "CL", "G"), colo("c1", "G", "CL", "INFINITY")],
+     status=merge({n: [("cA", "running"), ("g1", "stopped"), ("g2", "stopped")] for n in ["node2", "node3"]},
+                  {"node1": [("cA", "running"), ("g1", "running"), ("g2", "running")],
+                   ("attrs", "node1"): {"standby": "on"}}))
+case("notify-clone-failed-stop", resources=[clone("CL", prim("cA"), NT)],
+     constraints=[loc("l1", "CL", "node2", "-INFINITY")],
+     status={"node1": [("cA", "running")], "node2": [("cA", "failed-stop")], "node3": [("cA", "running")],
+             ("attrs", "node2"): failattrs("cA", "INFINITY", EXEC - 60, "stop_0")})
+case("notify-clone-node-offline", resources=[clone("CL", prim("cA"), NT), prim("P")],
+     node_modes={"node3": "offline"},
+     constraints=[order("o1", "P", "CL")],
+     status=merge({"node1": [("cA", "running"), ("P", "stopped")], "node2": [("cA", "stopped"), ("P", "stopped")]}))
+case("notify-promotable-fence-promoted", resources=[stonith(), clone("MS", stateful("cS"), PM)],
+     props=FENCE, node_modes={"node1": "unclean"},
+     status=merge(pstatus({"node1": "promoted", "node2": "running", "node3": "running"}, {"node2": 10, "node3": 5}),
+                  {"node2": [FENCER]}))
+case("notify-promotable-group", resources=[clone("MS", group("G", [stateful("s1"), stateful("s2")]), PM)],
+     status=merge({n: [("s1", "running", SF), ("s2", "running", SF)] for n in N3},
+                  {("attrs", "node1"): {"master-s1": "10", "master-s2": "10"}}))
+case("notify-clone-move-instance", resources=[clone("CL", prim("cA"), dict(NT, **{"clone-max": "2"}))],
+     constraints=[loc("l1", "CL", "node1", "-INFINITY")],
+     status={"node1": [("cA", "running")], "node2": [("cA", "running")], "node3": [("cA", "stopped")]})
+case("notify-interleave-stop-first", resources=[clone("CL1", prim("cA"), dict(NT, interleave="true")),
+                                                clone("CL2", prim("cB"), dict(NT, interleave="true"))],
+     constraints=[order("o1", "CL1", "CL2"), colo("c1", "CL2", "CL1", "INFINITY"), loc("l1", "CL1", "node3", "-INFINITY")],
+     status={n: [("cA", "running"), ("cB", "running")] for n in N3})
+case("notify-promotable-target-unpromoted", resources=[clone("MS", stateful("cS"), dict(PM, **{"target-role": "Unpromoted"}))],
+     status=pstatus({"node1": "promoted", "node2": "running", "node3": "running"}, {"node1": 10, "node2": 5, "node3": 5}))
+case("notify-clone-after-restart", resources=[prim("P"), clone("CL", prim("cA"), NT)],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[order("o1", "P", "CL")],
+     status=merge({"node1": [("P", "failed-monitor"), ("cA", "running")]},
+                  {n: [("P", "stopped"), ("cA", "running")] for n in ["node2", "node3"]}))
+case("notify-clone-shutdown", resources=[clone("CL", prim("cA"), NT), prim("P")],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[colo("c1", "P", "CL", "INFINITY"), order("o1", "CL", "P")],
+     status=merge({n: [("cA", "running"), ("P", "stopped")] for n in ["node1", "node3"]},
+                  {"node2": [("cA", "running"), ("P", "running")], ("attrs", "node2"): {"shutdown": str(EXEC - 10)}}))
+case("notify-promotable-unpromoted-restart", resources=[clone("MS", stateful("cS"), PM)],
+     status=merge(pstatus({"node1": "promoted", "node2": "failed-monitor", "node3": "running"}, {"node1": 10, "node2": 5, "node3": 5})))

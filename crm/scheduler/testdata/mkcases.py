@@ -78,7 +78,7 @@ def op(rid, node, task, interval, rc, target=None, last=None, digest=True):
 
 
 def lrm(rid, node, state, cls="ocf", prov="pacemaker", typ="Dummy", last=None):
-    """state: running | stopped | failed-monitor | failed-start | failed-stop | running-nomon"""
+    """state: running | stopped | failed-monitor | failed-start | failed-stop | running-nomon | promoted"""
     ops = []
     base = rid
     if state == "stopped":
@@ -92,6 +92,9 @@ def lrm(rid, node, state, cls="ocf", prov="pacemaker", typ="Dummy", last=None):
         ops.append(op(base, node, "monitor", 10000, 7, target=0, last=last))
     elif state == "failed-start":
         ops.append(op(base, node, "start", 0, 1, target=0, last=last))
+    elif state == "promoted":
+        ops.append(op(base, node, "start", 0, 0))
+        ops.append(op(base, node, "promote", 0, 0))
     elif state == "failed-stop":
         ops.append(op(base, node, "start", 0, 0))
         ops.append(op(base, node, "stop", 0, 1, target=0, last=last))
