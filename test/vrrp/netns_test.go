@@ -13,9 +13,11 @@ import (
 	"github.com/gocrm/gocrm/agents/vrrp/dataplane"
 )
 
-// A SIGKILLed master's VIP disappears by itself (kernel valid_lft,
-// refreshed with every advert): within 3 advert intervals for 1 s adverts;
-// for shorter intervals the kernel's one-second lifetime granularity rules.
+// Without its VIP guard (--vip-guard off; the guard itself is tested by
+// TestKill9VIPGuard), a SIGKILLed master's VIP still disappears by itself
+// (kernel valid_lft, refreshed with every advert): within 3 advert
+// intervals for 1 s adverts; for shorter intervals the kernel's one-second
+// lifetime granularity rules.
 func TestKill9VIPExpires(t *testing.T) {
 	needRoot(t)
 	if testing.Short() {
@@ -30,7 +32,7 @@ func TestKill9VIPExpires(t *testing.T) {
 		t.Run(fmt.Sprintf("v%d-%s", c.version, c.advert), func(t *testing.T) {
 			l := newLab(t, 80+i)
 			conf := writeConf(t, "n.conf", instanceConf{Version: c.version, Advert: c.advert, Prio: 100, VIP: l.vipPrefix()})
-			p := start(t, l.ns[0], bin, "-n", "-f", conf)
+			p := start(t, l.ns[0], bin, "-n", "-f", conf, "--vip-guard", "off")
 			waitFor(t, "VIP on the master", 10*time.Second, func() bool { return l.hasVIP(0) })
 			time.Sleep(3 * c.iv) // steady state: refreshed by adverts
 			p.stop(t, syscall.SIGKILL, 2*time.Second)

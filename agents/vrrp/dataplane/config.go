@@ -4,7 +4,10 @@
 // IPv6 to ff02::12 with hop limit 255; unicast peers), a timer loop driven by
 // an injected clock, the virtual addresses (added through agents/vip's
 // rtnetlink code with a finite kernel lifetime refreshed on every advert, so a
-// SIGKILLed daemon's VIPs disappear by themselves), gratuitous ARP /
+// SIGKILLed daemon's VIPs disappear by themselves even without its guard),
+// the reports to the VIP guard (Deps.Guard, agents/vrrp/guard: installed
+// VIPs and the priority-0 farewell adverts it sends if this process dies
+// without stopping), gratuitous ARP /
 // unsolicited NA bursts, notify scripts and the notify FIFO, and the tracked
 // objects (vrrp_script and track_file through agents/vrrp/track, interface
 // link state through netlink).
@@ -57,6 +60,12 @@ type Config struct {
 	NotifyFIFO string
 	// NotifyFIFOScript is started with the FIFO path as its last argument.
 	NotifyFIFOScript []string
+	// CrashHandover makes the guard (Deps.Guard) send a dead master's
+	// priority-0 adverts and keep its VIPs until shortly after the
+	// successor's first advert (at most guardLinger), so a backup takes
+	// over after its skew time as after a graceful stop; without it the
+	// guard deletes the VIPs at once.
+	CrashHandover bool
 }
 
 // Unit is one standalone vrrp_instance (Group false, exactly one instance)

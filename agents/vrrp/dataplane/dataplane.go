@@ -29,6 +29,10 @@ type Deps struct {
 	Runner track.Runner
 	Clock  Clock        // default SystemClock
 	Logger *slog.Logger // default: discard
+	// Guard, if set, is kept informed of the installed VIPs (and, with
+	// Config.CrashHandover, of the farewell adverts) for a helper that
+	// acts if this process dies without stopping.
+	Guard Guard
 }
 
 // InstanceStatus is a snapshot of one instance.
@@ -227,7 +231,12 @@ type instState struct {
 	tracked  map[string]bool // interfaces
 	scripts  map[string]bool
 	files    map[string]bool
-	up       bool // VIPs installed
+	up       bool  // VIPs installed
+	idx      []int // device index of each VIP, as installed
+	// lastSends are the last adverts sent with a non-zero priority (the
+	// guard's farewell is derived from them).
+	lastSends []router.Datagram
+	guarded   bool // the guard holds a current report
 }
 
 type loop struct {
@@ -730,6 +739,7 @@ func (l *loop) exec(us *unitState, outs []router.MemberOutput) {
 						l.log.Warn("send advert", "instance", in.name, "err", err)
 					}
 				}
+				l.sentAdvert(in, a.Priority, sends[:n])
 				sends = sends[n:]
 				if in.up && a.Priority != 0 && in.lifetime != vip.Forever {
 					l.addVIPs(in, false)
@@ -775,12 +785,16 @@ func (l *loop) link(dev string) (vip.Link, error) {
 // addVIPs installs (or, with announce false, refreshes the lifetime of)
 // the instance's addresses.
 func (l *loop) addVIPs(in *instState, first bool) {
+	if len(in.idx) != len(in.vips) {
+		in.idx = make([]int, len(in.vips))
+	}
 	for i, a := range in.vips {
 		lk, err := l.link(in.devs[i])
 		if err != nil {
 			l.log.Error("add VIP", "instance", in.name, "vip", a.Prefix, "err", err)
 			continue
 		}
+		in.idx[i] = lk.Index
 		a.ValidLft, a.PreferredLft = in.lifetime, in.lifetime
 		if err := l.d.deps.Addrs.AddrReplace(lk, a); err != nil {
 			l.log.Error("add VIP", "instance", in.name, "vip", a.Prefix, "err", err)
@@ -791,6 +805,9 @@ func (l *loop) addVIPs(in *instState, first bool) {
 		}
 	}
 	in.up = true
+	if first {
+		l.guardHold(in)
+	}
 }
 
 func lifetimeString(s uint32) string {
@@ -819,6 +836,7 @@ func (l *loop) removeVIPs(in *instState) {
 		}
 	}
 	in.up = false
+	l.guardRelease(in)
 }
 
 // garp sends count gratuitous ARPs / unsolicited NAs per address.

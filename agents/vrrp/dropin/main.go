@@ -9,6 +9,10 @@
 // the configuration (unchanged instances keep running undisturbed; a
 // configuration that does not load is reported and ignored).
 //
+// The VIP guard (agents/vrrp/guard, --vip-guard) is spawned once at start
+// as `BINARY vip-guard` (GuardMain) in its own session; it acts only if
+// this process dies without stopping (SIGKILL, crash).
+//
 // Main owns every goroutine it starts and returns only after they ended.
 package dropin
 
@@ -54,6 +58,12 @@ type Options struct {
 	// VIPLifetime (--vip-lifetime, a gocrm extension): kernel valid_lft of
 	// master VIPs; 0 = automatic (dataplane.Lifetime), < 0 = forever.
 	VIPLifetime time.Duration
+	// VIPGuard (--vip-guard, a gocrm extension): what the VIP guard does
+	// if this daemon dies without stopping: "handover" (default: send the
+	// masters' priority-0 adverts, remove the VIPs 50 ms after the
+	// successor's first advert, at most 1.5 advert intervals later),
+	// "remove" (remove them at once) or "off" (no guard).
+	VIPGuard string
 }
 
 const usage = `usage: crmd keepalived [-f FILE] [-t] [-i ID] [-n] [-l] [-D] [-P|-C] [-p PIDFILE]
@@ -67,14 +77,19 @@ const usage = `usage: crmd keepalived [-f FILE] [-t] [-i ID] [-n] [-l] [-D] [-P|
   -p, --pid FILE          write the process id to FILE (also -r/--vrrp_pid, -c/--checkers_pid)
       --vip-lifetime D    gocrm: kernel valid_lft of master VIPs, refreshed with every advert
                           (auto = 2 advert intervals rounded up to seconds, forever, or e.g. 4s)
+      --vip-guard MODE    gocrm: if this daemon is killed (SIGKILL, crash) its guard process
+                          handover = sends the masters' priority-0 adverts and removes their
+                          VIPs 50 ms after the successor's first advert (at most 1.5 advert
+                          intervals later; default); remove = removes the VIPs at once;
+                          off = no guard (VIPs expire with their lifetime)
 `
 
 // ParseArgs parses keepalived's command line (short options may be
 // combined, e.g. -nlD; long options take --opt VALUE or --opt=VALUE).
 func ParseArgs(args []string) (Options, error) {
-	o := Options{File: "/etc/keepalived/keepalived.conf"}
+	o := Options{File: "/etc/keepalived/keepalived.conf", VIPGuard: guardHandover}
 	withArg := map[string]string{"f": "f", "use-file": "f", "i": "i", "config-id": "i", "p": "p", "pid": "p",
-		"r": "p", "vrrp_pid": "p", "c": "p", "checkers_pid": "p", "S": "S", "log-facility": "S", "vip-lifetime": "L"}
+		"r": "p", "vrrp_pid": "p", "c": "p", "checkers_pid": "p", "S": "S", "log-facility": "S", "vip-lifetime": "L", "vip-guard": "G"}
 	flag := map[string]func(){
 		"n": func() {}, "dont-fork": func() {}, "l": func() {}, "log-console": func() {},
 		"G": func() {}, "no-syslog": func() {}, "d": func() {}, "dump-conf": func() {},
@@ -88,6 +103,13 @@ func ParseArgs(args []string) (Options, error) {
 	var lerr error
 	set := func(k, v string) {
 		switch withArg[k] {
+		case "G":
+			switch v {
+			case guardHandover, guardRemove, guardOff:
+				o.VIPGuard = v
+			default:
+				lerr = fmt.Errorf("--vip-guard %q: want handover, remove or off", v)
+			}
 		case "L":
 			switch v {
 			case "auto":
@@ -204,6 +226,7 @@ func load(o Options, log io.Writer) (*keepalived.Config, dataplane.Config, map[s
 				vc.Units[i].Instances[j].VIPLifetime = o.VIPLifetime
 			}
 		}
+		vc.CrashHandover = o.VIPGuard == guardHandover
 		if err := dataplane.Check(vc); err != nil {
 			return nil, dataplane.Config{}, nil, nwarn, err
 		}
@@ -287,8 +310,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return ExitError
 		}
 		defer nl.Close()
-		dp, err = dataplane.New(vc, dataplane.Deps{Net: dataplane.RawNet{}, Addrs: nl, Frames: &dataplane.PacketSender{},
-			Links: dataplane.NetlinkWatcher{}, Logger: log.With("sub", "vrrp")})
+		deps := dataplane.Deps{Net: dataplane.RawNet{}, Addrs: nl, Frames: &dataplane.PacketSender{},
+			Links: dataplane.NetlinkWatcher{}, Logger: log.With("sub", "vrrp")}
+		if g := startGuard(o, stderr, log); g != nil {
+			// Every return below waits for the dataplane first, so the
+			// bye comes after its last report.
+			defer g.Close()
+			deps.Guard = g
+		}
+		dp, err = dataplane.New(vc, deps)
 		if err != nil {
 			log.Error("VRRP configuration", "err", err)
 			return ExitError

@@ -11,5 +11,8 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == dropin.GuardCommand {
+		os.Exit(dropin.GuardMain(os.Args[2:], os.Stderr))
+	}
 	os.Exit(dropin.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
