@@ -12,7 +12,9 @@
 //     (BuiltinExecutor). Script executors run agents by absolute path
 //     without a shell, with a scrubbed environment (PATH plus the OCF
 //     variables), in their own process group which is SIGKILLed as a whole
-//     on timeout; stdout and stderr are captured up to a bound.
+//     on timeout; stdout and stderr are captured up to a bound, and the
+//     result is reported when the agent exits, not when a background child
+//     it left behind (IPaddr2's send_arp) closes the output pipes.
 //   - LRM serialises actions per resource (never two on one resource at a
 //     time), runs different resources in parallel, drives recurring
 //     monitors from an injected Clock, cancels them before a stop, tracks

@@ -1,11 +1,11 @@
 package lrm
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,13 +23,15 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // agent (each); the rest is discarded and a truncation marker appended.
 const DefaultOutputLimit = 256 << 10
 
-// DefaultWaitDelay bounds how long the executor keeps reading a script's
-// output after the script itself exited: an orphaned daemon may hold the
-// pipes open forever, and a background helper (IPaddr2's send_arp) holds
-// them for about a second, which must not delay the action's result. What
-// the script wrote before exiting is already in the pipe and is read well
-// within this bound.
-const DefaultWaitDelay = 100 * time.Millisecond
+// DefaultWaitDelay is how long the executor waits for an agent's output
+// pipes to reach end-of-file after the agent itself exited: none. The
+// result is reported when the agent exits, as Pacemaker's executor does;
+// what the agent wrote before exiting is already in the pipes and is
+// taken without waiting. A background helper that inherited the pipes
+// (IPaddr2's send_arp, a daemon started without redirection) therefore
+// never delays the result: waiting for it used to add 100 ms to every
+// IPaddr2 start (measured in test/netlab).
+const DefaultWaitDelay = 0
 
 // ProcOptions are the process settings shared by the script executors.
 type ProcOptions struct {
@@ -37,7 +39,10 @@ type ProcOptions struct {
 	Path string
 	// OutputLimit bounds captured stdout and stderr, each (DefaultOutputLimit if 0).
 	OutputLimit int
-	// WaitDelay bounds output reading after the agent exited (DefaultWaitDelay if 0).
+	// WaitDelay is how long to keep waiting, after the agent exited, for
+	// its output pipes to reach end-of-file (output written later by a
+	// background child that inherited them); 0 (DefaultWaitDelay) takes
+	// what is in the pipes at exit and returns at once.
 	WaitDelay time.Duration
 }
 
@@ -98,33 +103,49 @@ const exitReasonPrefix = "ocf-exit-reason:"
 
 // runProcess runs path with args and exactly env (no inheritance, no
 // shell) in its own process group; when ctx is done the whole group is
-// SIGKILLed.
+// SIGKILLed. It returns when the agent exits (see DefaultWaitDelay), not
+// when the last holder of its output pipes closes them.
 func runProcess(ctx context.Context, opts ProcOptions, path string, args, env []string) procOutcome {
 	limit := opts.OutputLimit
 	if limit <= 0 {
 		limit = DefaultOutputLimit
 	}
-	wait := opts.WaitDelay
-	if wait <= 0 {
-		wait = DefaultWaitDelay
+	var out procOutcome
+	stdout, wOut, err := newPipeCapture(limit)
+	if err != nil {
+		out.startErr = fmt.Errorf("stdout pipe: %w", err)
+		return out
 	}
-	var stdout, stderr = &boundedBuffer{max: limit}, &boundedBuffer{max: limit}
+	stderr, wErr, err := newPipeCapture(limit)
+	if err != nil {
+		stdout.abandon()
+		_ = wOut.Close()
+		out.startErr = fmt.Errorf("stderr pipe: %w", err)
+		return out
+	}
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = env
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
 	cmd.Dir = "/"
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// *os.File writers: the child gets the pipes directly and Wait
+	// returns when it exits; our readers drain the read ends.
+	cmd.Stdout, cmd.Stderr = wOut, wErr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error {
 		// Negative pid: the whole process group, so grandchildren die too.
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
-	cmd.WaitDelay = wait
 
-	var out procOutcome
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	// Our copies of the write ends: only the agent (and its children)
+	// hold them now, so the readers see EOF when those are gone.
+	_ = wOut.Close()
+	_ = wErr.Close()
+	if err != nil {
+		stdout.abandon()
+		stderr.abandon()
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
 			out.timedOut = true
@@ -135,8 +156,10 @@ func runProcess(ctx context.Context, opts ProcOptions, path string, args, env []
 		}
 		return out
 	}
-	err := cmd.Wait()
-	out.stdout, out.stderr = stdout.String(), stderr.String()
+	go stdout.run()
+	go stderr.run()
+	err = cmd.Wait()
+	out.stdout, out.stderr = stdout.finish(opts.WaitDelay), stderr.finish(opts.WaitDelay)
 	out.reason = exitReason(out.stderr)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		// Kill again: members that were forked while the first kill was
@@ -158,16 +181,101 @@ func runProcess(ctx context.Context, opts ProcOptions, path string, args, env []
 		out.signaled, out.signal = true, ws.Signal()
 		return out
 	}
-	// exec.ErrWaitDelay (pipes held by an orphan) is not an agent failure.
 	out.exitCode = ps.ExitCode()
 	return out
 }
 
+// maxDrain bounds what finish reads from a pipe after the agent exited
+// (a background child may keep writing).
+const maxDrain = 4 * DefaultOutputLimit
+
+// pipeCapture collects one output stream of an agent: run copies the
+// pipe into a bounded buffer while the agent runs (so a chatty agent
+// never blocks on a full pipe); finish, called once the agent exited,
+// stops run and takes what is still buffered in the pipe without waiting
+// for end-of-file. run is started by runProcess and always ends in
+// finish (or abandon, when run was never started).
+type pipeCapture struct {
+	r    *os.File
+	buf  *boundedBuffer
+	done chan struct{} // closed when run returns
+}
+
+func newPipeCapture(limit int) (*pipeCapture, *os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &pipeCapture{r: r, buf: &boundedBuffer{max: limit}, done: make(chan struct{})}, w, nil
+}
+
+// run reads until end-of-file, an error, or finish's read deadline.
+func (c *pipeCapture) run() {
+	defer close(c.done)
+	b := make([]byte, 32<<10)
+	for {
+		n, err := c.r.Read(b)
+		if n > 0 {
+			_, _ = c.buf.Write(b[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// finish ends the capture after the agent exited: it waits at most wait
+// for end-of-file, then stops run (a read deadline leaves unread data in
+// the pipe), reads what the pipe still holds without blocking, closes
+// the read end and returns the captured text.
+func (c *pipeCapture) finish(wait time.Duration) string {
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-c.done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	_ = c.r.SetReadDeadline(time.Now())
+	<-c.done
+	if err := c.r.SetReadDeadline(time.Time{}); err == nil {
+		if rc, err := c.r.SyscallConn(); err == nil {
+			b := make([]byte, 32<<10)
+			total := 0
+			_ = rc.Read(func(fd uintptr) bool {
+				for total < maxDrain {
+					n, err := syscall.Read(int(fd), b)
+					if n > 0 {
+						_, _ = c.buf.Write(b[:n])
+						total += n
+						continue
+					}
+					if errors.Is(err, syscall.EINTR) {
+						continue
+					}
+					break // EOF, EAGAIN (empty, still held open) or an error
+				}
+				return true // never wait for more
+			})
+		}
+	}
+	_ = c.r.Close()
+	return c.buf.String()
+}
+
+// abandon closes a capture whose run was never started.
+func (c *pipeCapture) abandon() {
+	_ = c.r.Close()
+	close(c.done)
+}
+
+// exitReason returns the last exit reason line of stderr (lines of any
+// length: a bufio.Scanner would stop at a line over 64 KiB).
 func exitReason(stderr string) string {
 	var reason string
-	sc := bufio.NewScanner(strings.NewReader(stderr))
-	for sc.Scan() {
-		if r, ok := strings.CutPrefix(sc.Text(), exitReasonPrefix); ok {
+	for line := range strings.Lines(stderr) {
+		if r, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), exitReasonPrefix); ok {
 			reason = strings.TrimSpace(r)
 		}
 	}
