@@ -11,12 +11,17 @@
 //   - storage under Config.DataDir (raft.db for log and stable store,
 //     snapshots/ for FSM snapshots);
 //   - a Transport that multiplexes raft and a small write-forwarding RPC over
-//     one StreamLayer (plain TCP now; an mTLS StreamLayer plugs in later), and
+//     one StreamLayer (mutual TLS 1.3 with per-node certificates authorised
+//     against the cluster members, tls.go and tlspki.go; or plain TCP), and
 //     an in-memory network for tests;
 //   - Apply from any node: followers forward writes to the leader (see
 //     forward.go for the wire protocol);
 //   - bootstrap-expect (MaybeBootstrap), explicit Bootstrap, AddServer as a
 //     non-voter promoted once caught up, RemoveServer only on explicit call;
+//   - ForceSingleVoter (recover.go): the fence-gated, in-process rewrite of
+//     the configuration to a single voter that two-node-mode uses after its
+//     peer was fenced; the Node, its LeaderCh and forwarding survive the
+//     swap of the underlying *raft.Raft;
 //   - a non-blocking, latest-value-wins leader observation channel;
 //   - one documented timing profile (Timing) and an hclog→slog adapter.
 //

@@ -292,7 +292,7 @@ func (n *Node) forwardApply(ctx context.Context, cmd []byte) (Result, error) {
 	}
 	backoff := 10 * time.Millisecond
 	for {
-		addr, id := n.raft.LeaderWithID()
+		addr, id := n.r().LeaderWithID()
 		switch {
 		case addr == "":
 		case id == raft.ServerID(n.cfg.NodeID):

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -69,9 +70,20 @@ type LeaderState struct {
 type Node struct {
 	cfg   Config
 	log   *slog.Logger
-	raft  *raft.Raft
 	store *raftboltdb.BoltStore
 	trans *Transport
+
+	// cur is the running *raft.Raft; ForceSingleVoter replaces it (see
+	// recover.go), so every use goes through r().
+	cur atomic.Pointer[raft.Raft]
+	// The pieces a raft restart reuses: configuration, log (with cache),
+	// snapshots, and this generation's detachable view of the transport.
+	rconf *raft.Config
+	logs  raft.LogStore
+	snaps raft.SnapshotStore
+	gen   *detachable
+	// restartMu serialises ForceSingleVoter with itself and Shutdown.
+	restartMu sync.Mutex
 
 	leaderCh chan LeaderState
 	obsCh    chan raft.Observation
@@ -167,7 +179,8 @@ func open(cfg Config) (*Node, error) {
 		_ = store.Close()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
-	r, err := raft.NewRaft(rc, fsmAdapter{cfg.FSM}, logs, store, snaps, cfg.Transport.raft)
+	gen := newDetachable(cfg.Transport.raft)
+	r, err := raft.NewRaft(rc, fsmAdapter{cfg.FSM}, logs, store, snaps, gen)
 	if err != nil {
 		_ = store.Close()
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -175,7 +188,10 @@ func open(cfg Config) (*Node, error) {
 	n := &Node{
 		cfg:          cfg,
 		log:          log,
-		raft:         r,
+		rconf:        rc,
+		logs:         logs,
+		snaps:        snaps,
+		gen:          gen,
 		store:        store,
 		trans:        cfg.Transport,
 		leaderCh:     make(chan LeaderState, 1),
@@ -184,13 +200,8 @@ func open(cfg Config) (*Node, error) {
 		conns:        map[net.Conn]struct{}{},
 		bootstrapped: existing,
 	}
-	n.observer = raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
-		switch o.Data.(type) {
-		case raft.LeaderObservation, raft.RaftState:
-			return true
-		}
-		return false
-	})
+	n.cur.Store(r)
+	n.observer = n.newObserver()
 	r.RegisterObserver(n.observer)
 	n.wg.Add(2)
 	go n.observe()
@@ -199,6 +210,20 @@ func open(cfg Config) (*Node, error) {
 		"existing_state", existing, "heartbeat", cfg.Timing.HeartbeatTimeout, "election", cfg.Timing.ElectionTimeout)
 	return n, nil
 }
+
+// newObserver returns an observer feeding obsCh with leadership changes.
+func (n *Node) newObserver() *raft.Observer {
+	return raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
+		switch o.Data.(type) {
+		case raft.LeaderObservation, raft.RaftState:
+			return true
+		}
+		return false
+	})
+}
+
+// r returns the running raft instance.
+func (n *Node) r() *raft.Raft { return n.cur.Load() }
 
 // ID returns the node's raft server ID.
 func (n *Node) ID() string { return n.cfg.NodeID }
@@ -224,12 +249,12 @@ func (n *Node) observe() {
 }
 
 func (n *Node) current() LeaderState {
-	addr, id := n.raft.LeaderWithID()
+	addr, id := n.r().LeaderWithID()
 	return LeaderState{
-		IsLeader:   n.raft.State() == raft.Leader,
+		IsLeader:   n.r().State() == raft.Leader,
 		LeaderID:   string(id),
 		LeaderAddr: string(addr),
-		Term:       n.raft.CurrentTerm(),
+		Term:       n.r().CurrentTerm(),
 	}
 }
 
@@ -260,11 +285,11 @@ func (n *Node) publish() {
 func (n *Node) LeaderCh() <-chan LeaderState { return n.leaderCh }
 
 // IsLeader reports whether this node currently believes it is the leader.
-func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+func (n *Node) IsLeader() bool { return n.r().State() == raft.Leader }
 
 // Leader returns the current leader's ID and address ("" if unknown).
 func (n *Node) Leader() (id, addr string) {
-	a, i := n.raft.LeaderWithID()
+	a, i := n.r().LeaderWithID()
 	return string(i), string(a)
 }
 
@@ -279,7 +304,7 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (Result, error) {
 	if n.isClosed() {
 		return Result{}, ErrShutdown
 	}
-	if n.raft.State() == raft.Leader {
+	if n.r().State() == raft.Leader {
 		idx, data, err := n.applyLocal(cmd, timeoutFrom(ctx, n.cfg.ForwardTimeout))
 		if !errors.Is(err, raft.ErrNotLeader) {
 			return Result{Index: idx, Data: data}, err
@@ -290,7 +315,7 @@ func (n *Node) Apply(ctx context.Context, cmd []byte) (Result, error) {
 
 // applyLocal applies on this node, which must be the leader.
 func (n *Node) applyLocal(cmd []byte, timeout time.Duration) (uint64, []byte, error) {
-	f := n.raft.Apply(cmd, timeout)
+	f := n.r().Apply(cmd, timeout)
 	if err := f.Error(); err != nil {
 		return 0, nil, fmt.Errorf("raft apply: %w", err)
 	}
@@ -302,7 +327,7 @@ func (n *Node) applyLocal(cmd []byte, timeout time.Duration) (uint64, []byte, er
 // applied to the local FSM. Only the leader can issue it; the DC calls it
 // once after gaining leadership and before acting on FSM state.
 func (n *Node) Barrier(ctx context.Context) error {
-	if err := n.raft.Barrier(timeoutFrom(ctx, n.cfg.ForwardTimeout)).Error(); err != nil {
+	if err := n.r().Barrier(timeoutFrom(ctx, n.cfg.ForwardTimeout)).Error(); err != nil {
 		return fmt.Errorf("raft barrier: %w", err)
 	}
 	return nil
@@ -312,7 +337,7 @@ func (n *Node) Barrier(ctx context.Context) error {
 // (for linearizable reads and before fencing decisions).
 func (n *Node) VerifyLeader(ctx context.Context) error {
 	errCh := make(chan error, 1)
-	f := n.raft.VerifyLeader()
+	f := n.r().VerifyLeader()
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -337,13 +362,13 @@ func (n *Node) VerifyLeader(ctx context.Context) error {
 
 func (n *Node) localStats() (Stats, error) {
 	s := Stats{
-		State:        n.raft.State(),
-		Term:         n.raft.CurrentTerm(),
-		LastIndex:    n.raft.LastIndex(),
-		CommitIndex:  n.raft.CommitIndex(),
-		AppliedIndex: n.raft.AppliedIndex(),
+		State:        n.r().State(),
+		Term:         n.r().CurrentTerm(),
+		LastIndex:    n.r().LastIndex(),
+		CommitIndex:  n.r().CommitIndex(),
+		AppliedIndex: n.r().AppliedIndex(),
 	}
-	f := n.raft.GetConfiguration()
+	f := n.r().GetConfiguration()
 	if err := f.Error(); err != nil {
 		return s, fmt.Errorf("raft configuration: %w", err)
 	}
@@ -356,7 +381,7 @@ func (n *Node) Stats() (Stats, error) { return n.localStats() }
 
 // Servers returns the latest raft configuration, sorted by ID.
 func (n *Node) Servers() ([]Server, error) {
-	f := n.raft.GetConfiguration()
+	f := n.r().GetConfiguration()
 	if err := f.Error(); err != nil {
 		return nil, fmt.Errorf("raft configuration: %w", err)
 	}
@@ -380,7 +405,7 @@ func (n *Node) Bootstrap(ctx context.Context, servers []Server) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err = n.raft.BootstrapCluster(conf).Error()
+	err = n.r().BootstrapCluster(conf).Error()
 	n.mu.Lock()
 	n.bootstrapped = true
 	n.mu.Unlock()
@@ -433,7 +458,7 @@ func (n *Node) MaybeBootstrap(ctx context.Context, voters []Server) (bool, error
 	n.mu.Lock()
 	done := n.bootstrapped
 	n.mu.Unlock()
-	if done || n.raft.LastIndex() > 0 {
+	if done || n.r().LastIndex() > 0 {
 		return false, nil
 	}
 	conf, err := n.configuration(voters)
@@ -491,7 +516,7 @@ func (n *Node) AddServer(ctx context.Context, id, addr string) error {
 		}
 	}
 	timeout := timeoutFrom(ctx, n.cfg.ForwardTimeout)
-	f := n.raft.AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, timeout)
+	f := n.r().AddNonvoter(raft.ServerID(id), raft.ServerAddress(addr), 0, timeout)
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("add non-voter %s at %s: %w", id, addr, err)
 	}
@@ -500,10 +525,10 @@ func (n *Node) AddServer(ctx context.Context, id, addr string) error {
 	tick := time.NewTicker(n.cfg.PromotePollInterval)
 	defer tick.Stop()
 	for {
-		if n.raft.State() != raft.Leader {
+		if n.r().State() != raft.Leader {
 			return fmt.Errorf("promote %s: %w", id, raft.ErrNotLeader)
 		}
-		commit := n.raft.CommitIndex()
+		commit := n.r().CommitIndex()
 		st, err := n.RemoteStats(ctx, addr)
 		if err == nil && st.LastIndex >= addIndex && st.LastIndex+promoteMaxLag >= commit {
 			break
@@ -516,7 +541,7 @@ func (n *Node) AddServer(ctx context.Context, id, addr string) error {
 		case <-tick.C:
 		}
 	}
-	vf := n.raft.AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, timeoutFrom(ctx, n.cfg.ForwardTimeout))
+	vf := n.r().AddVoter(raft.ServerID(id), raft.ServerAddress(addr), 0, timeoutFrom(ctx, n.cfg.ForwardTimeout))
 	if err := vf.Error(); err != nil {
 		return fmt.Errorf("promote %s to voter: %w", id, err)
 	}
@@ -528,7 +553,7 @@ func (n *Node) AddServer(ctx context.Context, id, addr string) error {
 // the only way servers leave the configuration: membership failures never
 // remove voters automatically (only a fenced, dead node should be removed).
 func (n *Node) RemoveServer(ctx context.Context, id string) error {
-	f := n.raft.RemoveServer(raft.ServerID(id), 0, timeoutFrom(ctx, n.cfg.ForwardTimeout))
+	f := n.r().RemoveServer(raft.ServerID(id), 0, timeoutFrom(ctx, n.cfg.ForwardTimeout))
 	if err := f.Error(); err != nil {
 		return fmt.Errorf("remove server %s: %w", id, err)
 	}
@@ -543,7 +568,7 @@ func (n *Node) Snapshot(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := n.raft.Snapshot().Error(); err != nil {
+	if err := n.r().Snapshot().Error(); err != nil {
 		return fmt.Errorf("raft snapshot: %w", err)
 	}
 	return nil
@@ -552,7 +577,7 @@ func (n *Node) Snapshot(ctx context.Context) error {
 // LeadershipTransfer asks raft to hand leadership to the most up-to-date
 // voter (for example before a planned shutdown of the DC).
 func (n *Node) LeadershipTransfer() error {
-	if err := n.raft.LeadershipTransfer().Error(); err != nil {
+	if err := n.r().LeadershipTransfer().Error(); err != nil {
 		return fmt.Errorf("leadership transfer: %w", err)
 	}
 	return nil
@@ -588,6 +613,8 @@ func (n *Node) untrackConn(c net.Conn) {
 // to stop.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.shutdownOnce.Do(func() {
+		n.restartMu.Lock()
+		defer n.restartMu.Unlock()
 		n.mu.Lock()
 		n.closed = true
 		conns := make([]net.Conn, 0, len(n.conns))
@@ -596,11 +623,12 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 		n.mu.Unlock()
 		close(n.stop)
-		n.raft.DeregisterObserver(n.observer)
+		n.r().DeregisterObserver(n.observer)
+		n.gen.detach() // RPCs blocked on an unreachable peer return now
 
 		var errs []error
 		done := make(chan error, 1)
-		f := n.raft.Shutdown()
+		f := n.r().Shutdown()
 		go func() { done <- f.Error() }()
 		select {
 		case err := <-done:

@@ -15,9 +15,9 @@ import (
 
 // StreamLayer is the connection layer under the TCP transport: a listener
 // for inbound connections and a dialer for outbound ones (the same contract
-// as raft.StreamLayer). The plain TCP implementation is NewTCPStreamLayer; an
-// mTLS layer (tls.NewListener + tls.DialWithDialer, peer certificate
-// authorised against the voter set in Accept) drops in without other changes.
+// as raft.StreamLayer). NewTCPStreamLayer is plain TCP; NewTLSStreamLayer
+// (tls.go) is mutual TLS with the peer's certificate authorised against the
+// cluster members on both sides.
 // Addr must return an address peers can dial (never 0.0.0.0).
 type StreamLayer interface {
 	net.Listener

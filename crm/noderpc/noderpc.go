@@ -2,8 +2,14 @@
 // (Pacemaker's controld-to-controld "lrm_invoke" messages) and their results
 // back.
 //
-// Transport: plain TCP, one connection per action, on the node's gossip port
-// + 2 (gossip = P, raft = P+1, noderpc = P+2). Each message is a frame:
+// Transport: connections to the node's gossip port + 2, one action at a
+// time each; the client keeps idle connections (IdleTimeout) for the next
+// action to the same node, so a transition pays the (TLS) handshake once
+// (gossip = P, raft = P+1, noderpc = P+2). In a TLS cluster the listener
+// given to Server.Serve and Client.Dial are the mutual-TLS ones of package
+// consensus (consensus.MTLS: per-node certificates, peer authorised against
+// the cluster members); without them the connection is plain TCP. Each
+// message is a frame:
 //
 //	uint32 big-endian length | HMAC-SHA256 (32 bytes) | JSON body
 //
@@ -19,9 +25,11 @@
 // it in the CIB), so a call lasts as long as the action; the client's context
 // bounds it.
 //
-// Concurrency: Client is safe for concurrent use. Server.Serve runs one
-// goroutine per connection, all owned by Serve and finished before it
-// returns.
+// Concurrency: Client is safe for concurrent use; concurrent calls to one
+// node use separate connections. Server.Serve runs one goroutine per
+// connection, all owned by Serve and finished before it returns; a
+// connection serves requests one after the other until the client closes
+// it or it idles for ServerIdleTimeout.
 package noderpc
 
 import (
@@ -36,8 +44,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -46,6 +56,16 @@ const PortOffset = 2
 
 // MaxFrame bounds a frame (requests carry resource parameters only).
 const MaxFrame = 1 << 20
+
+// IdleTimeout is how long a client keeps an idle connection for reuse.
+const IdleTimeout = 30 * time.Second
+
+// ServerIdleTimeout is how long a server waits for the next request on a
+// connection. It exceeds IdleTimeout, so the server never closes a
+// connection the client may still reuse (only a restart does, and a request
+// that finds its reused connection dead before any answer is sent again on
+// a new one).
+const ServerIdleTimeout = 3 * IdleTimeout
 
 // MaxSkew is the accepted difference between the request's timestamp and
 // the receiver's clock.
@@ -254,13 +274,25 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 }
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn, log *slog.Logger) {
-	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	var req ActionRequest
-	if err := readFrame(c, s.Key, &req); err != nil {
-		log.Warn("noderpc: dropping request", "remote", c.RemoteAddr().String(), "err", err)
-		return
+	for served := 0; ctx.Err() == nil; served++ {
+		_ = c.SetReadDeadline(time.Now().Add(ServerIdleTimeout))
+		var req ActionRequest
+		if err := readFrame(c, s.Key, &req); err != nil {
+			if served == 0 || !(errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded)) {
+				log.Warn("noderpc: dropping request", "remote", c.RemoteAddr().String(), "err", err)
+			}
+			return
+		}
+		_ = c.SetReadDeadline(time.Time{})
+		if !s.serveRequest(ctx, c, req, log) {
+			return
+		}
 	}
-	_ = c.SetReadDeadline(time.Time{})
+}
+
+// serveRequest runs one request and answers it; false when the answer
+// could not be written (the connection is done).
+func (s *Server) serveRequest(ctx context.Context, c net.Conn, req ActionRequest, log *slog.Logger) bool {
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
@@ -284,7 +316,10 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, log *slog.Logger) {
 	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := writeFrame(c, s.Key, resp); err != nil {
 		log.Debug("noderpc: answer not delivered", "err", err)
+		return false
 	}
+	_ = c.SetWriteDeadline(time.Time{})
+	return true
 }
 
 // Client sends actions to nodes.
@@ -293,6 +328,80 @@ type Client struct {
 	Key []byte
 	// DialTimeout bounds connection setup (default 2 s).
 	DialTimeout time.Duration
+	// Dial opens the connection to a node's noderpc address (default:
+	// plain TCP). The mTLS dialer verifies and authorises the node there.
+	// It must be safe for concurrent use and honour ctx.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
+
+	mu     sync.Mutex
+	idle   map[string][]idleConn
+	closed bool
+}
+
+type idleConn struct {
+	c     net.Conn
+	since time.Time
+}
+
+// Close closes the idle connections; calls after Close still work but
+// keep nothing.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	idle := c.idle
+	c.idle, c.closed = nil, true
+	c.mu.Unlock()
+	for _, l := range idle {
+		for _, ic := range l {
+			ic.c.Close()
+		}
+	}
+	return nil
+}
+
+// take returns an idle connection to addr that is still fresh, or nil.
+func (c *Client) take(addr string) net.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.idle[addr]
+	for len(l) > 0 {
+		ic := l[len(l)-1]
+		l = l[:len(l)-1]
+		if time.Since(ic.since) < IdleTimeout {
+			c.idle[addr] = l
+			return ic.c
+		}
+		ic.c.Close()
+	}
+	delete(c.idle, addr)
+	return nil
+}
+
+// keep stores a connection whose last exchange completed.
+func (c *Client) keep(addr string, conn net.Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		conn.Close()
+		return
+	}
+	if c.idle == nil {
+		c.idle = map[string][]idleConn{}
+	}
+	c.idle[addr] = append(c.idle[addr], idleConn{conn, time.Now()})
+}
+
+func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
+	dt := c.DialTimeout
+	if dt <= 0 {
+		dt = 2 * time.Second
+	}
+	dctx, dcancel := context.WithTimeout(ctx, dt)
+	defer dcancel()
+	if c.Dial != nil {
+		return c.Dial(dctx, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(dctx, "tcp", addr)
 }
 
 // Call sends req to the node whose noderpc address is addr and waits for
@@ -301,40 +410,63 @@ func (c *Client) Call(ctx context.Context, addr string, req ActionRequest) (Acti
 	if len(c.Key) == 0 {
 		return ActionResult{}, fmt.Errorf("%w: no key", ErrConfig)
 	}
-	dt := c.DialTimeout
-	if dt <= 0 {
-		dt = 2 * time.Second
-	}
-	d := net.Dialer{Timeout: dt}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return ActionResult{}, fmt.Errorf("noderpc dial %s: %w", addr, err)
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
 	if req.SentUnixMS == 0 {
 		req.SentUnixMS = time.Now().UnixMilli()
 	}
-	if err := writeFrame(conn, c.Key, req); err != nil {
-		return ActionResult{}, fmt.Errorf("noderpc send to %s: %w", addr, err)
-	}
-	var resp response
-	if err := readFrame(conn, c.Key, &resp); err != nil {
-		if ctx.Err() != nil {
-			return ActionResult{}, fmt.Errorf("noderpc %s: %w", addr, ctx.Err())
+	for {
+		conn := c.take(addr)
+		reused := conn != nil
+		if conn == nil {
+			var err error
+			if conn, err = c.dial(ctx, addr); err != nil {
+				return ActionResult{}, fmt.Errorf("noderpc dial %s: %w", addr, err)
+			}
 		}
-		return ActionResult{}, fmt.Errorf("noderpc read from %s: %w", addr, err)
+		resp, sent, alive, err := c.exchange(ctx, conn, req)
+		if err != nil {
+			conn.Close()
+			if reused && !sent && ctx.Err() == nil {
+				// The idle connection was dead (the node restarted) and
+				// the node never got the request: send it on a new one.
+				continue
+			}
+			if ctx.Err() != nil {
+				return ActionResult{}, fmt.Errorf("noderpc %s: %w", addr, ctx.Err())
+			}
+			return ActionResult{}, fmt.Errorf("noderpc %s: %w", addr, err)
+		}
+		if alive {
+			c.keep(addr, conn)
+		} else {
+			conn.Close()
+		}
+		switch {
+		case resp.OK && resp.Result != nil:
+			return *resp.Result, nil
+		case resp.Code == codeStale:
+			return ActionResult{}, fmt.Errorf("%w: %s", ErrStaleTerm, resp.Error)
+		case resp.Code == codeWindow:
+			return ActionResult{}, fmt.Errorf("%w: %s", ErrAuth, resp.Error)
+		}
+		return ActionResult{}, fmt.Errorf("%w from %s: %s", ErrRemote, addr, resp.Error)
 	}
-	switch {
-	case resp.OK && resp.Result != nil:
-		return *resp.Result, nil
-	case resp.Code == codeStale:
-		return ActionResult{}, fmt.Errorf("%w: %s", ErrStaleTerm, resp.Error)
-	case resp.Code == codeWindow:
-		return ActionResult{}, fmt.Errorf("%w: %s", ErrAuth, resp.Error)
+}
+
+// exchange sends req on conn and reads the answer. sent is false when the
+// request certainly did not reach a live server: writing failed, or the
+// connection ended (EOF or reset) before any byte of an answer. alive is
+// false when ctx ended during the exchange (which closes conn).
+func (c *Client) exchange(ctx context.Context, conn net.Conn, req ActionRequest) (resp response, sent, alive bool, err error) {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer func() { alive = stop() }()
+	if err := writeFrame(conn, c.Key, req); err != nil {
+		return resp, false, false, fmt.Errorf("send: %w", err)
 	}
-	return ActionResult{}, fmt.Errorf("%w from %s: %s", ErrRemote, addr, resp.Error)
+	if err := readFrame(conn, c.Key, &resp); err != nil {
+		dead := errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+		return resp, !dead, false, fmt.Errorf("read: %w", err)
+	}
+	return resp, true, true, nil
 }
 
 // AddrFor returns the noderpc address of a node from its gossip address.

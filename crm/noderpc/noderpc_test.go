@@ -134,3 +134,111 @@ func TestCallHonoursContext(t *testing.T) {
 		t.Fatalf("call returned after %v", d)
 	}
 }
+
+// countingDialer counts the connections a client opens.
+type countingDialer struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (d *countingDialer) dial(ctx context.Context, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	d.n++
+	d.mu.Unlock()
+	var nd net.Dialer
+	return nd.DialContext(ctx, "tcp", addr)
+}
+
+func (d *countingDialer) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n
+}
+
+// TestConnectionReuse: sequential calls to a node share one connection;
+// concurrent calls use one each; Close drops the idle ones.
+func TestConnectionReuse(t *testing.T) {
+	key := DeriveKey([]byte("0123456789abcdef"))
+	node := &fakeNode{}
+	addr := startServer(t, node, key)
+	d := &countingDialer{}
+	c := &Client{Key: key, Dial: d.dial}
+	defer c.Close()
+	for i := 0; i < 5; i++ {
+		if _, err := c.Call(context.Background(), addr, ActionRequest{Term: 1, Task: "start", Rsc: "r"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.count(); got != 1 {
+		t.Fatalf("5 sequential calls opened %d connections, want 1", got)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Call(context.Background(), addr, ActionRequest{Term: 1, Task: "monitor", Rsc: "r"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := d.count(); got < 1 || got > 3 {
+		t.Fatalf("connections after concurrent calls: %d", got)
+	}
+	node.mu.Lock()
+	n := len(node.got)
+	node.mu.Unlock()
+	if n != 8 {
+		t.Fatalf("node ran %d actions, want 8 (each exactly once)", n)
+	}
+}
+
+// TestReusedConnectionOfRestartedNode: the node restarted since the last
+// call (its idle connection is dead): the request is sent once on a new
+// connection and runs exactly once.
+func TestReusedConnectionOfRestartedNode(t *testing.T) {
+	key := DeriveKey([]byte("0123456789abcdef"))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	first := &fakeNode{}
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	done1 := make(chan error, 1)
+	go func() { done1 <- (&Server{Handler: first, Key: key}).Serve(ctx1, l) }()
+	d := &countingDialer{}
+	c := &Client{Key: key, Dial: d.dial}
+	defer c.Close()
+	if _, err := c.Call(context.Background(), addr, ActionRequest{Term: 1, Task: "start"}); err != nil {
+		t.Fatal(err)
+	}
+	cancel1() // the node goes away, closing its connections
+	if err := <-done1; err != nil {
+		t.Fatal(err)
+	}
+	second := &fakeNode{}
+	l2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() { done2 <- (&Server{Handler: second, Key: key}).Serve(ctx2, l2) }()
+	defer func() {
+		cancel2()
+		<-done2
+	}()
+	if _, err := c.Call(context.Background(), addr, ActionRequest{Term: 1, Task: "monitor"}); err != nil {
+		t.Fatalf("call after restart: %v", err)
+	}
+	if d.count() != 2 {
+		t.Fatalf("dials = %d, want 2 (the dead idle connection replaced once)", d.count())
+	}
+	second.mu.Lock()
+	defer second.mu.Unlock()
+	if len(second.got) != 1 || len(first.got) != 1 {
+		t.Fatalf("actions: first node %d, restarted node %d; want 1 each", len(first.got), len(second.got))
+	}
+}

@@ -13,6 +13,7 @@
 # (setsid, detached, stderr -> $GOCRM_LAB_DIR/nK/crmd.log):
 #     crmd --name nK --bind 10.99.0.1K:7946 --join <the others>
 #          --bootstrap-expect 3 --data-dir $D/nK/data --socket /run/gocrm/crmd.sock
+#          --keyfile $D/authkey --tls-dir $D/pki   (crm cluster init/cert)
 # The data dir persists across crashes (a disk), /run is emptied on "boot".
 # The CIB is cib.crm of this directory (same resources as the Pacemaker lab:
 # fence_pcmklab stonith, IPaddr2 + anything group, stickiness 100).
@@ -114,7 +115,7 @@ g_start_crmd() { # NODE
     local reaper=("$HERE/reaper.py"); [[ ${GOCRM_REAPER:-1} == 0 ]] && reaper=()
     setsid -f nsenter -t "$h" -m -u -n --wd=/ -- "${reaper[@]}" "$GOCRM_BIN/crmd" --name "$n" --data-dir "$s/data" \
         --bind "10.99.0.1${n#n}:$GOCRM_PORT" "${join[@]}" --bootstrap-expect 3 \
-        --socket /run/gocrm/crmd.sock --keyfile "$GL/authkey" --log-level "${GOCRM_LOG_LEVEL:-info}" \
+        --socket /run/gocrm/crmd.sock --keyfile "$GL/authkey" --tls-dir "$GL/pki" --log-level "${GOCRM_LOG_LEVEL:-info}" \
         ${IMPL_OPTS:-} </dev/null >>"$s/crmd.log" 2>&1
 }
 
@@ -138,6 +139,10 @@ impl_up() {
     mkdir -p "$GL"
     LAB_PREFIX=$P "$GOCRM_NETNS_LAB" up -n 3 >&2 || return 1
     "$GOCRM_BIN/crmd" keygen "$GL/authkey" || return 1
+    # mutual TLS between the nodes: cluster CA + one certificate per node
+    "$GOCRM_BIN/crm" cluster init --pki-dir "$GL/pki" --name n1 >/dev/null || return 1
+    "$GOCRM_BIN/crm" cluster cert n2 --pki-dir "$GL/pki" >/dev/null || return 1
+    "$GOCRM_BIN/crm" cluster cert n3 --pki-dir "$GL/pki" >/dev/null || return 1
     local n i
     for n in "${GOCRM_NODES[@]}"; do g_prepare "$n"; g_boot_holder "$n" || return 1; done
     for n in "${GOCRM_NODES[@]}"; do g_start_crmd "$n"; done
