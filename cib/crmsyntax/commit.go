@@ -31,6 +31,9 @@ func checkCommit(cfg *cib.Configuration, opsRef map[*cib.Resource]string) error 
 	for _, p := range (&cib.CIB{Config: *cfg}).Problems() {
 		errs = append(errs, fmt.Errorf("%w: %w", ErrCommit, p))
 	}
+	if err := cib.CheckTwoNodeMode(cfg); err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrCommit, err))
+	}
 	ix := cib.NewIndex(cfg)
 	checkSets := func(owner string, sets []*cib.NVSet) {
 		for _, s := range sets {

@@ -19,7 +19,9 @@ func init() {
 	})
 }
 
-const sandboxUsage = `usage: crm sandbox up --nodes N --dir DIR [--timeout 60s]
+const sandboxUsage = `usage: crm sandbox up --nodes N --dir DIR [--timeout 60s] [--two-node-mode] [--no-fence-device]
+       (--two-node-mode needs --nodes 2: fence delays favour n1; --no-fence-device
+        configures no fence device, so two-node-mode is refused)
        crm sandbox start --dir DIR NODE     (re)start one node
        crm sandbox stop --dir DIR NODE      stop one node (SIGTERM)
        crm sandbox kill --dir DIR NODE      kill one node (SIGKILL, like a crash)
@@ -54,6 +56,7 @@ func runSandbox(e *env, args []string) int {
 	var dir string
 	nodes := 0
 	purge := false
+	twoNode, noDevice := false, false
 	timeout := 60 * time.Second
 	var pos []string
 	for i := 1; i < len(args); i++ {
@@ -96,6 +99,10 @@ func runSandbox(e *env, args []string) int {
 			}
 		case "--purge":
 			purge = true
+		case "--two-node-mode":
+			twoNode = true
+		case "--no-fence-device":
+			noDevice = true
 		default:
 			if strings.HasPrefix(a, "-") {
 				fmt.Fprintf(e.stderr, "crm sandbox: unknown option %s\n%s", a, sandboxUsage)
@@ -119,14 +126,22 @@ func runSandbox(e *env, args []string) int {
 			return fail(e, "sandbox up", err)
 		}
 		start := time.Now()
-		s, dc, err := sandbox.Up(e.ctx, sandbox.Config{Dir: dir, Nodes: nodes, CRMD: bin, Logger: e.log}, timeout)
+		s, dc, err := sandbox.Up(e.ctx, sandbox.Config{Dir: dir, Nodes: nodes, CRMD: bin, Logger: e.log,
+			TwoNodeMode: twoNode, NoFenceDevice: noDevice}, timeout)
 		if err != nil {
 			if s != nil {
 				fmt.Fprintf(e.stderr, "crm sandbox up: logs in %s/n*/crmd.log; stop with: crm sandbox down --dir %s\n", s.Dir(), s.Dir())
 			}
 			return fail(e, "sandbox up", err)
 		}
-		fmt.Fprintf(e.stdout, "sandbox %s: %d nodes up in %s, DC %s, fence device fence-sandbox configured\n", s.Dir(), nodes, time.Since(start).Round(10*time.Millisecond), dc)
+		what := "fence device fence-sandbox configured"
+		switch {
+		case twoNode:
+			what = "two-node-mode with fence device fence-sandbox (delays favour n1)"
+		case noDevice:
+			what = "no fence device"
+		}
+		fmt.Fprintf(e.stdout, "sandbox %s: %d nodes up in %s, DC %s, %s\n", s.Dir(), nodes, time.Since(start).Round(10*time.Millisecond), dc, what)
 		printSandbox(e, s)
 		return exitOK
 	case "start", "stop", "kill":

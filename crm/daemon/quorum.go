@@ -43,6 +43,12 @@ func (d *Daemon) quorumLoop(ctx context.Context) {
 		if nodeStateOf(d.store.Current(), d.cfg.Name) == nil {
 			continue
 		}
+		if d.tn.active() {
+			// two-node-mode: the pair freezes and the fence race decides
+			// (twonode.go); nothing is applied here, so nothing is
+			// re-announced (with its status cleared) when quorum returns.
+			continue
+		}
 		applied = true
 		policy := crmOption(d.store.Current(), "no-quorum-policy")
 		if policy == "" {

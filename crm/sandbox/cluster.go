@@ -157,6 +157,9 @@ const FencingConfig = "primitive fence-sandbox stonith:sandbox op monitor interv
 // cluster with a DC and configures the sandbox fence device. On failure
 // the nodes started so far are stopped.
 func Up(ctx context.Context, cfg Config, timeout time.Duration) (*Sandbox, string, error) {
+	if cfg.TwoNodeMode && cfg.Nodes != 2 {
+		return nil, "", fmt.Errorf("sandbox: two-node-mode needs exactly 2 nodes, not %d", cfg.Nodes)
+	}
 	s, err := Create(cfg)
 	if err != nil {
 		return nil, "", err
@@ -173,7 +176,7 @@ func Up(ctx context.Context, cfg Config, timeout time.Duration) (*Sandbox, strin
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := s.Configure(cctx, FencingConfig); err != nil {
+	if err := s.configureFencing(cctx, cfg); err != nil {
 		return s, dc, err
 	}
 	return s, dc, nil

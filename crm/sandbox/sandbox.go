@@ -5,6 +5,7 @@
 //
 //	DIR/sandbox.json     node names, ports, crmd binary, what was created
 //	DIR/cluster.key      gossip key (mode 0600)
+//	DIR/pki/             cluster CA and node certificates (mTLS, see pki.go)
 //	DIR/nK/crmd.pid      pid of node nK's crmd (written when started)
 //	DIR/nK/crmd.sock     nK's control socket
 //	DIR/nK/crmd.log      nK's log (appended)
@@ -90,7 +91,12 @@ type Config struct {
 	ClusterName string
 	// ExtraArgs are appended to every crmd command line.
 	ExtraArgs []string
-	Logger    *slog.Logger
+	// TwoNodeMode (Nodes must be 2) configures two-node-mode with
+	// asymmetric fence delays (see twonode.go); NoFenceDevice leaves the
+	// fence device out, so that the mode is refused (tests).
+	TwoNodeMode   bool
+	NoFenceDevice bool
+	Logger        *slog.Logger
 }
 
 // Sandbox is an opened sandbox directory.
@@ -201,6 +207,9 @@ func Create(cfg Config) (*Sandbox, error) {
 		return nil, err
 	}
 	s.st.Created = append(s.st.Created, s.KeyFile())
+	if err := s.createPKI(); err != nil {
+		return nil, err
+	}
 	s.st.Created = append(s.st.Created, filepath.Join(dir, StateFile))
 	if err := s.save(); err != nil {
 		return nil, err
@@ -325,6 +334,7 @@ func (s *Sandbox) Args(name string) ([]string, error) {
 		"--socket", s.Socket(n.Name),
 		"--keyfile", s.KeyFile(),
 	}
+	args = append(args, s.TLSArgs(n.Name)...)
 	for _, o := range s.st.Nodes {
 		if o.Name != n.Name {
 			args = append(args, "--join", net.JoinHostPort(s.st.Host, strconv.Itoa(o.Port)))
