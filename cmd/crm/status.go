@@ -17,8 +17,11 @@ func init() {
 	})
 }
 
-const statusUsage = `usage: crm status [--output-as=text|xml|json] [--socket PATH]
-  With CIB_file=PATH the status of that CIB file is shown.
+const statusUsage = `usage: crm status [--output-as=text|xml|json] [--fence-history[=LEVEL]] [--socket PATH]
+  --fence-history=LEVEL   fencing history shown (as crm_mon): 0 none, 1 failed and
+                          pending actions (default), 2 also successes (default without
+                          value), 3 the full history without reduction
+  With CIB_file=PATH the status of that CIB file is shown (no fencing history).
 `
 
 func runStatus(e *env, args []string) int {
@@ -27,9 +30,16 @@ func runStatus(e *env, args []string) int {
 		return fail(e, "status", err)
 	}
 	format := "text"
+	fenceLevel := status.FenceFailedPending
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
+		case a == "--fence-history" || a == "-m" || strings.HasPrefix(a, "--fence-history=") || strings.HasPrefix(a, "-m="):
+			_, v, _ := strings.Cut(a, "=")
+			if fenceLevel, err = status.ParseFenceLevel(v); err != nil {
+				fmt.Fprintf(e.stderr, "crm status: --fence-history: %v\n", err)
+				return exitUsage
+			}
 		case a == "-h" || a == "--help":
 			fmt.Fprint(e.stdout, statusUsage)
 			return exitOK
@@ -62,6 +72,18 @@ func runStatus(e *env, args []string) int {
 	opts := status.Options{Now: e.now(), Location: time.Local, Request: "crm status " + strings.Join(args, " ")}
 	if !b.Offline() {
 		opts.Stack = "gocrm"
+		// Like crm_mon, a live status asks the fencer for its history (a
+		// CIB file has none to ask).
+		opts.FenceLevel = fenceLevel
+		if fenceLevel != status.FenceOff {
+			resp, err := b.Request(e.ctx, api.Request{Op: api.OpFenceHistory})
+			switch {
+			case err != nil:
+				opts.FenceHistoryError = err.Error()
+			case resp.Fencing != nil:
+				opts.FenceHistory = resp.Fencing.History
+			}
+		}
 		// The daemon knows the DC even before it is recorded in the CIB.
 		if resp, err := b.Request(e.ctx, api.Request{Op: api.OpStatus}); err == nil && resp.Status != nil {
 			opts.DCVersion = resp.Status.Version

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/gocrm/gocrm/cib/store"
+	"github.com/gocrm/gocrm/stonith/fsm"
 )
 
 // Operations.
@@ -45,7 +46,44 @@ const (
 	// OpWait blocks until the cluster is idle (no transition in progress)
 	// or Request.TimeoutMS passes.
 	OpWait = "cluster.wait"
+	// OpFenceHistory returns the fencing history (Response.Fencing.History),
+	// for target Request.Node only when set: the records this node keeps
+	// in memory (every operation it ran as DC, pending ones included)
+	// merged with the finished records stored in the CIB by every node.
+	// Response.Fencing.Node names the node that answered.
+	OpFenceHistory = "stonith.history"
+	// OpFenceDevices lists the fence devices configured in the CIB, with
+	// their configuration check and where they run
+	// (Response.Fencing.Devices).
+	OpFenceDevices = "stonith.devices"
+	// OpFenceStatus runs the monitor action of the fence devices (only
+	// Request.Node, a device id, when set) on this node and returns the
+	// devices with their Monitor result. It runs device actions, so it
+	// needs write permission.
+	OpFenceStatus = "stonith.status"
 )
+
+// Fencing answers the stonith.* operations.
+type Fencing struct {
+	// Node is the node that answered; IsDC says whether it is the DC.
+	Node    string        `json:"node"`
+	IsDC    bool          `json:"is_dc"`
+	History []fsm.Record  `json:"history,omitempty"`
+	Devices []FenceDevice `json:"devices,omitempty"`
+}
+
+// FenceDevice is one stonith primitive of the CIB as the daemon sees it.
+type FenceDevice struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// RunningOn lists the nodes where the device's resource is active.
+	RunningOn []string `json:"running_on,omitempty"`
+	// Error is the configuration error ("" when the parameters are
+	// valid); secrets are masked.
+	Error string `json:"error,omitempty"`
+	// Monitor is the monitor result of stonith.status: "OK" or the error.
+	Monitor string `json:"monitor,omitempty"`
+}
 
 // Request is one client request.
 type Request struct {
@@ -83,6 +121,8 @@ type Response struct {
 	Code   string  `json:"code,omitempty"` // machine-readable error class
 	CIB    string  `json:"cib,omitempty"`
 	Status *Status `json:"status,omitempty"`
+	// Fencing answers the stonith.* operations.
+	Fencing *Fencing `json:"fencing,omitempty"`
 }
 
 // Error codes.

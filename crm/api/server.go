@@ -19,7 +19,8 @@ type Peer struct {
 }
 
 // Authorizer decides what a peer may do. Write is required for every
-// operation except reads (cib.get, status, cluster.wait).
+// operation except reads (cib.get, status, cluster.wait, stonith.history,
+// stonith.devices).
 type Authorizer interface {
 	Allow(p Peer, write bool) bool
 }
@@ -49,7 +50,7 @@ type Server struct {
 // IsWrite reports whether an operation changes state.
 func IsWrite(op string) bool {
 	switch op {
-	case OpGetCIB, OpStatus, OpWait:
+	case OpGetCIB, OpStatus, OpWait, OpFenceHistory, OpFenceDevices:
 		return false
 	}
 	return true

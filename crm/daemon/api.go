@@ -69,6 +69,8 @@ func (h *apiHandler) Handle(ctx context.Context, req api.Request) api.Response {
 			return fail(api.CodeRejected, err.Error())
 		}
 		return api.Response{OK: true}
+	case api.OpFenceHistory, api.OpFenceDevices, api.OpFenceStatus:
+		return h.fencing(ctx, req)
 	case api.OpWait:
 		timeout := time.Duration(req.TimeoutMS) * time.Millisecond
 		if timeout <= 0 {

@@ -108,6 +108,19 @@ func (r *Report) WriteText(w io.Writer) error {
 			b.WriteString("  * " + f.Text(r.loc) + "\n")
 		}
 	}
+	failed, history, title := r.fenceTextSections()
+	if len(failed) > 0 {
+		b.WriteString("\nFailed Fencing Actions:\n")
+		for _, l := range failed {
+			b.WriteString("  * " + l + "\n")
+		}
+	}
+	if len(history) > 0 {
+		b.WriteString("\n" + title + ":\n")
+		for _, l := range history {
+			b.WriteString("  * " + l + "\n")
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -222,6 +235,9 @@ func (r *Report) Element() *cib.Element {
 		}
 		root.Children = append(root.Children, fs)
 	}
+	if fh := r.fenceElement(); fh != nil {
+		root.Children = append(root.Children, fh)
+	}
 	if b := r.bansElement(); b != nil {
 		root.Children = append(root.Children, b)
 	}
@@ -236,9 +252,11 @@ func (r *Report) Element() *cib.Element {
 	return root
 }
 
-// isoTime renders a Unix time as crm_mon's XML does ("2013-02-27 10:56:10Z").
+// isoTime renders a Unix time as crm_mon's XML does ("2013-02-27
+// 10:56:10Z", or "2013-02-27 11:56:10 +01:00" outside UTC).
 func isoTime(sec int64, r *Report) string {
-	return time.Unix(sec, 0).In(r.loc).Format("2006-01-02 15:04:05Z07:00")
+	t := time.Unix(sec, 0).In(r.loc)
+	return t.Format("2006-01-02 15:04:05") + zoneSuffix(t)
 }
 
 // nodeAttributes lists the transient and permanent node attributes of

@@ -1,9 +1,13 @@
 // Package status renders the cluster status the way `crm_mon -1 -r`
 // (Pacemaker 2.1.5) does, for `crm status`: a Cluster Summary header,
 // the Node List and Full List of Resources (shared with crm/simulate's
-// renderer), Failed Resource Actions, and gocrm's own warnings (leftover
-// cli-prefer/cli-ban constraints, fencing disabled). It also writes
-// crm_mon's --output-as=xml document and a JSON rendering of the same data.
+// renderer), Failed Resource Actions, the fencing sections of crm_mon
+// --fence-history (Failed Fencing Actions, Pending Fencing Actions or
+// Fencing History, from a fencing history the caller passes in), and
+// gocrm's own warnings (leftover cli-prefer/cli-ban constraints, fencing
+// disabled, recovery waiting for the fencing of an UNCLEAN node). It also
+// writes crm_mon's --output-as=xml document and a JSON rendering of the
+// same data.
 //
 // The package is pure: it reads a parsed CIB and an injected "now" and
 // writes to an io.Writer; no I/O of its own, no clock. A Report is
@@ -21,6 +25,7 @@ import (
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/crm/scheduler"
 	"github.com/gocrm/gocrm/crm/simulate"
+	"github.com/gocrm/gocrm/stonith/fsm"
 )
 
 // ErrNoCIB is returned by Build without a CIB.
@@ -41,6 +46,14 @@ type Options struct {
 	// DCVersion is used when the CIB has no dc-version property (a live
 	// daemon reports its version).
 	DCVersion string
+	// FenceLevel selects the fencing sections (crm_mon --fence-history);
+	// the zero value shows none, as crm_mon does for a CIB file.
+	FenceLevel FenceLevel
+	// FenceHistory is the fencing history from the daemon (any order).
+	FenceHistory []fsm.Record
+	// FenceHistoryError, when set, says why the history could not be
+	// read; it is shown instead of the fencing sections.
+	FenceHistoryError string
 }
 
 // FailedAction is one entry of "Failed Resource Actions".
@@ -82,6 +95,10 @@ type Report struct {
 	Failed                   []FailedAction
 	// Warnings are gocrm's own notices (shown in the summary).
 	Warnings []string
+
+	fencing    []fsm.Record
+	fenceLevel FenceLevel
+	fenceErr   string
 }
 
 // Build unpacks c at opts.Now and gathers the report. It never modifies c.
@@ -97,7 +114,8 @@ func Build(c *cib.CIB, opts Options) (*Report, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	r := &Report{CIB: c, Cluster: cl, Now: opts.Now, loc: loc, request: opts.Request, DC: cl.DCNode}
+	r := &Report{CIB: c, Cluster: cl, Now: opts.Now, loc: loc, request: opts.Request, DC: cl.DCNode,
+		fencing: append([]fsm.Record(nil), opts.FenceHistory...), fenceLevel: opts.FenceLevel, fenceErr: opts.FenceHistoryError}
 	r.Stack = opts.Stack
 	if r.Stack == "" {
 		r.Stack = cl.Options["cluster-infrastructure"]
@@ -127,7 +145,7 @@ func Build(c *cib.CIB, opts Options) (*Report, error) {
 		}
 	}
 	r.Failed = failedActions(c, cl)
-	r.Warnings = warnings(c, cl)
+	r.Warnings = append(warnings(c, cl), r.fencingWarnings()...)
 	return r, nil
 }
 

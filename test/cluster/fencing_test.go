@@ -276,18 +276,53 @@ func TestFailingFenceDeviceBlocksRecovery(t *testing.T) {
 			t.Errorf("crm status lacks %q while the fencing of %s fails", want, f.victim)
 		}
 	}
-	// Pacemaker's crm_mon adds "Pending Fencing Actions" / "Failed
-	// Fencing Actions" sections here; report whether gocrm has any.
-	fencingLines := 0
-	for _, l := range strings.Split(text, "\n") {
-		if ll := strings.ToLower(l); (strings.Contains(ll, "fencing") || strings.Contains(ll, "stonith")) &&
-			!strings.Contains(l, "stonith:sandbox") {
-			t.Logf("status line about fencing: %q", l)
-			fencingLines++
+	// The status says why the resource is not recovered.
+	if want := "WARNING: recovery of " + rsc + " waits for fencing of node " + f.victim + " (UNCLEAN"; !strings.Contains(text, want) {
+		t.Errorf("crm status lacks %q while the fencing of %s fails", want, f.victim)
+	}
+	// crm stonith history (stonith_admin --history --verbose) lists every
+	// failed attempt. The history is kept by the node that ran the
+	// fencing (the DC at the time), so every live node is asked; the
+	// status of a node that fenced also lists the failure as crm_mon does
+	// ("Failed Fencing Actions") and gives it as the reason of the wait.
+	// (A DC that loses its leadership meanwhile records its attempt as
+	// cancelled.)
+	failedLine := regexp.MustCompile(`^reboot of ` + regexp.QuoteMeta(f.victim) + ` failed \((.*)\): (delegate=[^,]+, )?client=crmd, origin=[^,]+, completed='[0-9-]+ [0-9:.]+(Z| [+-][0-9:]+)'$`)
+	hists := f.histories(t)
+	refused, refusedMax := 0, 0
+	for node, lines := range hists {
+		n := 0
+		for _, l := range lines {
+			if !failedLine.MatchString(l) {
+				t.Errorf("%s: history line is not a failed reboot of %s: %q", node, f.victim, l)
+			}
+			if strings.Contains(l, "listed in fail") {
+				refused++
+				n++
+			}
+		}
+		refusedMax = max(refusedMax, n)
+		if len(lines) > 0 {
+			st := c.crm(node, "status")
+			for _, want := range []string{
+				"waits for fencing of node " + f.victim + " (UNCLEAN: peer is no longer part of the cluster); last reboot attempt failed at ",
+				"\nFailed Fencing Actions:\n  * reboot of " + f.victim + " by ",
+				" last failed (all fencing levels failed",
+			} {
+				if !strings.Contains(st, want) {
+					t.Errorf("crm status on %s (which tried to fence) lacks %q:\n%s", node, want, st)
+				}
+			}
 		}
 	}
-	if fencingLines == 0 {
-		t.Logf("note: crm status shows no pending or failed fencing action, only the UNCLEAN marks")
+	if refused == 0 {
+		t.Errorf("no node's crm stonith history lists a reboot of %s refused by the device", f.victim)
+	}
+	if l := c.crm(f.observer, "stonith", "list"); l != "fence-sandbox\n1 fence device found\n" {
+		t.Errorf("crm stonith list:\n%s", l)
+	}
+	if st := c.crm(f.observer, "stonith", "status"); !strings.Contains(st, "fence-sandbox (stonith:sandbox): running on ") || !strings.Contains(st, "; monitor OK\n") {
+		t.Errorf("crm stonith status:\n%s", st)
 	}
 
 	// Repair the device: recovery must complete.
@@ -313,12 +348,81 @@ func TestFailingFenceDeviceBlocksRecovery(t *testing.T) {
 			f.victim, fenced.at.Format("15:04:05.000"), fixedAt.Format("15:04:05.000"))
 	}
 	f.holdOff(t, 2*time.Second, newNode)
-	if st := c.crm(f.observer, "status"); !strings.Contains(st, "OFFLINE: [ "+f.victim+" ]") || strings.Contains(st, "UNCLEAN") {
-		t.Errorf("after recovery status should show %s OFFLINE and nothing UNCLEAN:\n%s", f.victim, st)
+	if st := c.crm(f.observer, "status"); !strings.Contains(st, "OFFLINE: [ "+f.victim+" ]") || strings.Contains(st, "UNCLEAN") ||
+		strings.Contains(st, "waits for fencing") {
+		t.Errorf("after recovery status should show %s OFFLINE and nothing UNCLEAN or waiting:\n%s", f.victim, st)
+	}
+	// Every node now lists the success first (newest first: the DC's
+	// finished records are in the CIB); the failures follow, each noting
+	// that a later attempt succeeded.
+	okLine := regexp.MustCompile(`^reboot of ` + regexp.QuoteMeta(f.victim) + ` successful: delegate=([^,]+), client=crmd, origin=([^,]+), completed='`)
+	laterOK := regexp.MustCompile(` \(a later attempt from [^)]+ succeeded\)$`)
+	hists = f.histories(t)
+	afterFailed := 0
+	for node, lines := range hists {
+		m := okLine.FindStringSubmatch(strings.Join(lines, "\n"))
+		if len(lines) == 0 || m == nil || !okLine.MatchString(lines[0]) {
+			t.Errorf("%s: crm stonith history does not start with the successful reboot of %s", node, f.victim)
+			continue
+		}
+		delegate, origin := m[1], m[2]
+		superseded := " (a later attempt from " + delegate + " succeeded)"
+		n := 0
+		for _, l := range lines[1:] {
+			if !strings.HasSuffix(l, superseded) || !failedLine.MatchString(strings.TrimSuffix(l, superseded)) {
+				// A cancelled attempt of another DC has another
+				// delegate (or none) and may name no later success.
+				if failedLine.MatchString(laterOK.ReplaceAllString(l, "")) && !strings.Contains(l, "listed in fail") {
+					continue
+				}
+				t.Errorf("%s: history line after the success is not a failure superseded by it: %q", node, l)
+			}
+			n++
+		}
+		afterFailed = max(afterFailed, n)
+		if st := c.crm(node, "status", "--fence-history=2"); !strings.Contains(st, "\nFencing History:\n  * reboot of "+f.victim+" by "+delegate+" for crmd@"+origin+" successful at ") {
+			t.Errorf("crm status --fence-history=2 on %s lacks the successful fencing:\n%s", node, st)
+		}
+	}
+	// Repeated failures reach the CIB at most every 15 s (the DC keeps
+	// all of them in memory), so a node that is not the DC may show fewer.
+	if afterFailed < 1 || refusedMax < 1 {
+		t.Errorf("histories lost the failures: %d after the repair, %d before", afterFailed, refusedMax)
 	}
 	t.Logf("timings: freeze->first fencing failure %v, repair->fenced %v, fenced->started on %s %v",
 		failedAt.Sub(frozenAt).Round(time.Millisecond), fenced.at.Sub(fixedAt).Round(time.Millisecond),
 		started.fields["node"], started.at.Sub(fenced.at).Round(time.Millisecond))
+}
+
+// histories returns, for every node but the victim, the event lines of its
+// `crm stonith history VICTIM` (without the count line and notes).
+func (f *fencingSetup) histories(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, n := range f.c.nodes {
+		if n == f.victim {
+			continue
+		}
+		h := f.c.crm(n, "stonith", "history", f.victim)
+		t.Logf("crm stonith history %s on %s:\n%s", f.victim, n, h)
+		var lines []string
+		found := false
+		for _, l := range strings.Split(h, "\n") {
+			if strings.HasSuffix(l, " events found") || strings.HasSuffix(l, " event found") {
+				found = true
+				if want := fmt.Sprintf("%d event", len(lines)); !strings.HasPrefix(l, want) {
+					t.Errorf("%s: %q after %d events", n, l, len(lines))
+				}
+				break
+			}
+			lines = append(lines, l)
+		}
+		if !found {
+			t.Errorf("%s: crm stonith history has no count line:\n%s", n, h)
+		}
+		out[n] = lines
+	}
+	return out
 }
 
 func elapsed(from, to time.Time) string {
