@@ -188,6 +188,18 @@ func (a *Agent) Monitor(ctx context.Context, c agent.Call) agent.Result {
 }
 
 // Reload always succeeds (the "fake" parameter is reloadable).
+// Notify accepts clone notifications (notify=true): it logs them and
+// keeps the last one ("TYPE OPERATION") in the state file's ".notify"
+// companion, so tests can see that notifications arrive.
+func (a *Agent) Notify(_ context.Context, c agent.Call) agent.Result {
+	typ, op := c.Meta["notify_type"], c.Meta["notify_operation"]
+	a.log.Info("dummy: notification", "rsc", c.Resource, "type", typ, "operation", op)
+	if err := os.WriteFile(a.statePath(c)+".notify", []byte(typ+" "+op+"\n"), 0o640); err != nil {
+		return agent.Result{RC: agent.ErrGeneric, Reason: fmt.Sprintf("dummy: record notification: %v", err)}
+	}
+	return agent.Result{RC: agent.OK}
+}
+
 func (a *Agent) Reload(context.Context, agent.Call) agent.Result {
 	return agent.Result{RC: agent.OK}
 }
@@ -240,6 +252,7 @@ const metaData = `<?xml version="1.0"?>
     <action name="stop" timeout="20s"/>
     <action name="monitor" timeout="20s" interval="10s" depth="0"/>
     <action name="reload" timeout="20s"/>
+    <action name="notify" timeout="20s"/>
     <action name="validate-all" timeout="20s"/>
     <action name="meta-data" timeout="5s"/>
   </actions>

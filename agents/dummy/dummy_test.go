@@ -173,3 +173,18 @@ func TestMetaDataIsXML(t *testing.T) {
 		t.Fatal("not registered as ocf:gocrm:Dummy")
 	}
 }
+
+func TestNotifyAccepted(t *testing.T) {
+	a, err := New(agent.Env{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := a.stateDir
+	r := a.Notify(context.Background(), agent.Call{Resource: "d:0", Meta: map[string]string{"notify_type": "pre", "notify_operation": "start"}})
+	if r.RC != agent.OK {
+		t.Fatalf("notify: %+v", r)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "Dummy-d:0.state.notify")); err != nil || string(b) != "pre start\n" {
+		t.Fatalf("notification record: %q %v", b, err)
+	}
+}

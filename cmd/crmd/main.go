@@ -58,6 +58,9 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == dropin.GuardCommand { // hidden: spawned by `crmd keepalived`
+		return dropin.GuardMain(args[1:], stderr)
+	}
 	if len(args) > 0 && args[0] == "keepalived" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
@@ -87,6 +90,7 @@ func run(args []string, stderr io.Writer) int {
 	expect := fl.Int("bootstrap-expect", 0, "bootstrap the raft cluster once this many voters are seen (same value on every initial node)")
 	socket := fl.String("socket", "/run/gocrm/crmd.sock", "control socket path (its directory gets mode 0750)")
 	keyfile := fl.String("keyfile", "/etc/gocrm/authkey", "gossip key file (mode 0600 or 0400; create one with: crmd keygen FILE)")
+	tlsf := addTLSFlags(fl)
 	arbiter := fl.Bool("arbiter", false, "raft voter and gossip member that never runs resources")
 	level := fl.String("log-level", "info", "debug, info, warn or error")
 	lease := fl.Duration("quorum-lease", 3*time.Second, "time without a raft leader before no-quorum-policy applies locally")
@@ -125,6 +129,7 @@ func run(args []string, stderr io.Writer) int {
 			log.Error("no-quorum-policy: self-fencing (exit)")
 			os.Exit(111)
 		}, Logger: log}
+	tlsf.apply(&cfg)
 	if dir := os.Getenv(crmsandbox.EnvDir); dir != "" {
 		// Started by `crm sandbox`: the sandbox fence device kills the
 		// target node's crmd (found through the sandbox directory).
@@ -133,6 +138,7 @@ func run(args []string, stderr io.Writer) int {
 	d, err := daemon.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "crmd:", err)
+		tlsf.hint(stderr, cfg, err)
 		return exitError
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +17,8 @@ import (
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/store"
 	"github.com/gocrm/gocrm/crm/api"
+	"github.com/gocrm/gocrm/crm/consensus"
+	"github.com/gocrm/gocrm/crm/daemon"
 	"go.uber.org/goleak"
 )
 
@@ -152,6 +155,17 @@ func TestThreeProcesses(t *testing.T) {
 	if run([]string{"keygen", key}, &errb) != exitOK {
 		t.Fatal(errb.String())
 	}
+	// The daemons talk mutual TLS with certificates from --tls-dir.
+	pki := filepath.Join(dir, "pki")
+	o := consensus.PKIOptions{OwnerCheck: consensus.RootOrCurrentUser}
+	if _, err := consensus.InitPKI(pki, "t", "p1", o); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"p2", "p3"} {
+		if _, _, err := consensus.IssueNodeCert(pki, n, o); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var procs []*proc
 	seed := ""
 	for i := 1; i <= 3; i++ {
@@ -159,7 +173,7 @@ func TestThreeProcesses(t *testing.T) {
 		port := freeBase(t)
 		p := &proc{name: name, sock: filepath.Join(dir, name, "run", "crmd.sock"), log: &bytes.Buffer{}}
 		args := []string{"--name", name, "--data-dir", filepath.Join(dir, name, "data"), "--bind", "127.0.0.1:" + strconv.Itoa(port),
-			"--bootstrap-expect", "3", "--socket", p.sock, "--keyfile", key, "--log-level", "warn"}
+			"--bootstrap-expect", "3", "--socket", p.sock, "--keyfile", key, "--log-level", "warn", "--tls-dir", pki}
 		if seed != "" {
 			args = append(args, "--join", seed)
 		} else {
@@ -295,4 +309,71 @@ func TestThreeProcesses(t *testing.T) {
 		t.Fatalf("%s did not exit after SIGTERM", term.name)
 	}
 	t.Logf("SIGTERM of %s: clean exit after %v", term.name, time.Since(start))
+}
+
+func TestTLSFlags(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "authkey")
+	var errb bytes.Buffer
+	if code := run([]string{"keygen", key}, &errb); code != exitOK {
+		t.Fatal(errb.String())
+	}
+	pki := filepath.Join(dir, "pki")
+	base := []string{"--name", "x", "--data-dir", filepath.Join(dir, "data"), "--bind", "127.0.0.1:1", "--keyfile", key, "--socket", ""}
+	// No certificate and no --insecure-transport: refused with a hint.
+	errb.Reset()
+	code := run(append(base, "--tls-dir", pki), &errb)
+	if code != exitError || !strings.Contains(errb.String(), "crm cluster init") || !strings.Contains(errb.String(), "--insecure-transport") {
+		t.Fatalf("missing certificate accepted: code %d, %s", code, errb.String())
+	}
+	// A world-readable TLS key stops crmd with a clear message.
+	o := consensus.PKIOptions{OwnerCheck: consensus.RootOrCurrentUser}
+	if _, err := consensus.InitPKI(pki, "t", "x", o); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(pki, "x.key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	code = run(append(base, "--tls-dir", pki), &errb)
+	if code != exitError || !strings.Contains(errb.String(), "x.key has mode 0644, must be 0600") {
+		t.Fatalf("loose TLS key accepted: code %d, %s", code, errb.String())
+	}
+	// Explicit files naming another node are refused too.
+	if err := os.Chmod(filepath.Join(pki, "x.key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	code = run([]string{"--name", "y", "--data-dir", filepath.Join(dir, "data"), "--bind", "127.0.0.1:1", "--keyfile", key, "--socket", "",
+		"--tls-cert", filepath.Join(pki, "x.crt"), "--tls-key", filepath.Join(pki, "x.key")}, &errb)
+	if code != exitError || !strings.Contains(errb.String(), `certificate is for node "x"`) {
+		t.Fatalf("certificate of another node accepted: code %d, %s", code, errb.String())
+	}
+}
+
+func TestTLSDirFromSandboxEnv(t *testing.T) {
+	sb := t.TempDir()
+	o := consensus.PKIOptions{OwnerCheck: consensus.RootOrCurrentUser}
+	if _, err := consensus.InitPKI(filepath.Join(sb, "pki"), "t", "n1", o); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOCRM_SANDBOX_DIR", sb)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, filepath.Join(sb, "pki", "n1.crt")},
+		{[]string{"--tls-dir", "/nonexistent"}, ""},
+	} {
+		fl := flag.NewFlagSet("t", flag.ContinueOnError)
+		tf := addTLSFlags(fl)
+		if err := fl.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg := daemon.Config{Name: "n1"}
+		tf.apply(&cfg)
+		if cfg.TLSCertFile != c.want {
+			t.Errorf("args %v: certificate %q, want %q", c.args, cfg.TLSCertFile, c.want)
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,7 +103,7 @@ func newClusterOpts(t *testing.T, opts clusterOpts, names ...string) *testCluste
 		dir := t.TempDir()
 		cfg := Config{Name: n, DataDir: dir, BindAddr: "127.0.0.1", GossipPort: port, BootstrapExpect: len(names),
 			SocketPath: filepath.Join(t.TempDir(), "crmd.sock"),
-			Keys:       [][]byte{tc.key}, QuorumLease: 2 * time.Second, Arbiter: opts.arbiters[n],
+			Keys:       [][]byte{tc.key}, QuorumLease: 2 * time.Second, Arbiter: opts.arbiters[n], InsecureTransport: true,
 			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})).With("test", t.Name())}
 		if opts.killer != nil {
 			cfg.Killer = opts.killer
@@ -891,5 +892,75 @@ func TestPendingStartSurvivesDCFailover(t *testing.T) {
 	})
 	if n := starts.get("slow"); n != 1 {
 		t.Fatalf("slow started %d times", n)
+	}
+}
+
+const notifyingClone = `<configuration><crm_config><cluster_property_set id="opts">
+<nvpair id="opts-stonith" name="stonith-enabled" value="false"/>
+</cluster_property_set></crm_config><nodes/>
+<resources>
+<clone id="cl"><meta_attributes id="cl-meta"><nvpair id="cl-notify" name="notify" value="true"/>
+<nvpair id="cl-max" name="clone-max" value="2"/></meta_attributes>
+<primitive id="c" class="ocf" provider="gocrm" type="Dummy"><operations>
+<op id="c-mon" name="monitor" interval="1s" timeout="10s"/></operations></primitive></clone>
+</resources><constraints/></configuration>`
+
+// TestNotifyingClone: a clone with notify=true runs its notifications
+// (the transitions complete) and they leave no operation history.
+func TestNotifyingClone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node cluster test skipped in -short mode")
+	}
+	tc := newCluster(t, "c1", "c2", "c3")
+	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
+		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
+	})
+	cur := tc.dc().Store().Current()
+	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, notifyingClone), ExpectEpoch: store.EpochString(cur)})
+	instances := func() []string {
+		d := tc.dc()
+		if d == nil {
+			return nil
+		}
+		var on []string
+		for _, r := range []string{"c:0", "c:1", "c:2"} {
+			on = append(on, runningOn(d, r)...)
+		}
+		return on
+	}
+	waitFor(t, 30*time.Second, "two instances running, DC idle", func() bool {
+		d := tc.dc()
+		return d != nil && d.Idle() && len(instances()) == 2
+	})
+	// Move one instance: its stop and the other start are notified.
+	moved := instances()[0]
+	tc.apply(store.Command{Op: store.OpSetNodeAttr, Node: moved, Name: "standby", Value: "on"})
+	waitFor(t, 30*time.Second, "instances moved off the standby node", func() bool {
+		d := tc.dc()
+		on := instances()
+		return d != nil && d.Idle() && len(on) == 2 && !slices.Contains(on, moved)
+	})
+	// Each running instance heard notifications (the Dummy agent keeps
+	// the last one next to its state file).
+	for _, n := range instances() {
+		found := false
+		_ = filepath.WalkDir(tc.dirs[n], func(p string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() && strings.HasSuffix(e.Name(), ".state.notify") {
+				found = true
+			}
+			return nil
+		})
+		if !found {
+			t.Errorf("instance on %s received no notification", n)
+		}
+	}
+	for _, ns := range tc.dc().Store().Current().Status.Nodes {
+		for _, lr := range ns.Resources {
+			for _, op := range lr.Ops {
+				if op.Operation == "notify" {
+					t.Fatalf("notification recorded in the history of %s on %s: %+v", lr.ID, ns.Uname, op)
+				}
+			}
+		}
 	}
 }

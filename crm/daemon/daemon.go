@@ -34,7 +34,15 @@
 // clears the victim's status once fencing is confirmed. The stonith
 // primitives themselves are started, stopped and monitored on their nodes
 // through a built-in stand-in agent that only tracks a registration marker,
-// since the LRM has no stonith class.
+// since the LRM has no stonith class. Every fencing operation is recorded
+// (pending, then done or failed) in the DC's memory and, once finished, in
+// the gocrm-fence-history attribute of the DC's node_state, so every node
+// answers the stonith.history API request (fencehistory.go).
+//
+// Two-node-mode (cluster option two-node-mode=true, refused unless both
+// nodes can be fenced): on peer loss both nodes freeze and race to fence
+// each other; the winner forces a single-voter raft configuration and
+// recovers; the fenced node returns with wait-for-all semantics (twonode.go).
 //
 // Quorum: raft majority is quorum. A node that has seen no raft leader for
 // longer than Config.QuorumLease applies the no-quorum-policy of its last
@@ -115,6 +123,17 @@ type Config struct {
 	OCF lrm.Executor
 	// Killer enables the sandbox fence device (sandbox clusters).
 	Killer sandbox.Killer
+	// TLS, or TLSCAFile+TLSCertFile+TLSKeyFile (the key file checked like
+	// KeyFile, with KeyOwnerCheck), is this node's certificate (CN = Name,
+	// signed by the cluster CA): raft, write forwarding and the node RPC
+	// then run over mutual TLS, peers authorised against the members and
+	// the raft configuration (see tls.go). Without a certificate,
+	// InsecureTransport must be set explicitly (plain TCP, warned about).
+	TLS               *consensus.TLSIdentity
+	TLSCAFile         string
+	TLSCertFile       string
+	TLSKeyFile        string
+	InsecureTransport bool
 	// OnSuicide is called for no-quorum-policy=suicide/fence (default:
 	// log only; the command exits the process).
 	OnSuicide func()
@@ -126,6 +145,7 @@ type Daemon struct {
 	cfg  Config
 	log  *slog.Logger
 	keys [][]byte
+	sec  *transportSecurity
 
 	store *store.Store
 	raft  *consensus.Node
@@ -147,7 +167,9 @@ type Daemon struct {
 
 	mu         sync.Mutex
 	curDC      *dc.DC
+	tn         *twoNode // two-node-mode (twonode.go)
 	meat       *meatware.Hub
+	fenceHist  fenceHistory // fencing records of this node (fencehistory.go)
 	shutting   bool
 	shutdownOK chan struct{}
 	stopped    bool
@@ -200,9 +222,14 @@ func New(cfg Config) (*Daemon, error) {
 			return nil, fmt.Errorf("daemon: register fence-device stand-in: %w", err)
 		}
 	}
-	d := &Daemon{cfg: cfg, keys: keys, log: cfg.Logger.With("node", cfg.Name),
+	sec, err := newTransportSecurity(&cfg, cfg.Logger.With("node", cfg.Name))
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, keys: keys, sec: sec, log: cfg.Logger.With("node", cfg.Name),
 		memberEvs: make(chan struct{}, 1), failedEvs: make(chan membership.Event, 64),
 		joined: make(chan struct{}), reannounce: make(chan struct{}, 1), shutdownOK: make(chan struct{})}
+	d.tn = newTwoNode(d)
 	return d, nil
 }
 
@@ -254,7 +281,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	d.store = store.New(nil)
 	adv := &net.TCPAddr{IP: net.ParseIP(d.cfg.AdvertiseAddr), Port: d.cfg.GossipPort + 1}
-	tr, err := consensus.NewTCPTransport(d.hostPort(1), adv, d.log.With("component", "raft"))
+	tr, err := d.sec.transport(d.hostPort(1), adv, d.log.With("component", "raft"))
 	if err != nil {
 		return fmt.Errorf("daemon: raft transport: %w", err)
 	}
@@ -263,13 +290,14 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("daemon: consensus: %w", err)
 	}
+	d.sec.bindRaft(d.raft)
 	d.rec = newRecorder(d)
 	d.lrm, err = lrm.New(lrm.Config{Node: d.cfg.Name, StateDir: filepath.Join(d.cfg.DataDir, "lrm"),
 		Builtins: d.cfg.Builtins, OCF: d.cfg.OCF, OnResult: d.rec.enqueue, Logger: d.log.With("component", "lrm")})
 	if err != nil {
 		return fmt.Errorf("daemon: lrm: %w", err)
 	}
-	d.rpcLn, err = net.Listen("tcp", d.hostPort(noderpc.PortOffset))
+	d.rpcLn, err = d.sec.listen(d.hostPort(noderpc.PortOffset))
 	if err != nil {
 		return fmt.Errorf("daemon: noderpc listener: %w", err)
 	}
@@ -285,6 +313,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("daemon: membership: %w", err)
 	}
+	d.sec.bindMembers(d.ml)
 	if err := d.ml.Start(ctx); err != nil {
 		return fmt.Errorf("daemon: membership: %w", err)
 	}
@@ -323,6 +352,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	d.goRun("leader", d.leaderLoop)
 	d.goRun("announce", d.announceLoop)
 	d.goRun("quorum", d.quorumLoop)
+	d.goRun("two-node", d.tn.run)
 	if len(d.cfg.Join) > 0 {
 		jctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, jerr := d.ml.Join(jctx, d.cfg.Join)
@@ -439,8 +469,9 @@ func (d *Daemon) leaderLoop(ctx context.Context) {
 		if s, err := d.raft.Stats(); err == nil {
 			term = s.Term
 		}
-		ctl, err := dc.New(dc.Config{Node: d.cfg.Name, Term: term, Store: d.store, Raft: d.raft, Members: d.ml,
-			Sender: &noderpc.Client{Key: noderpc.DeriveKey(d.keys[0])}, Fencer: d.fencer(),
+		rpc := d.sec.rpcClient(noderpc.DeriveKey(d.keys[0]))
+		ctl, err := dc.New(dc.Config{Node: d.cfg.Name, Term: term, Store: d.store, Raft: d.sec.dcRaft(d.raft), Members: dcMembers{d},
+			Sender: rpc, Fencer: d.fencer(),
 			Events: d.memberEvs, Failed: d.failedEvs, Logger: d.log})
 		if err != nil {
 			d.log.Error("cannot create DC", "err", err)
@@ -454,6 +485,8 @@ func (d *Daemon) leaderLoop(ctx context.Context) {
 		d.mu.Unlock()
 		go func() {
 			defer close(done)
+			// The DC's idle node connections end with its term.
+			defer rpc.Close()
 			if err := ctl.Run(dctx); err != nil {
 				d.log.Error("DC loop ended", "err", err)
 			}

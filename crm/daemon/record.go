@@ -201,6 +201,12 @@ func (r *recorder) record(ctx context.Context, res lrm.OpResult) {
 	if res.Status == lrm.StatusCancelled || ud.Local {
 		return
 	}
+	if res.Op == lrm.OpNotify {
+		// Notifications leave no history (as in Pacemaker); the DC gets
+		// the result through the RPC only.
+		r.d.log.Info("notification result", "op", res.Key, "rc", int(res.RC))
+		return
+	}
 	node := r.d.cfg.Name
 	target := targetOf(ud.Key)
 	interval := res.Interval.Milliseconds()
@@ -345,6 +351,11 @@ func transientAttr(c *cib.CIB, node, name string) string {
 // errArbiter: arbiters run no resources.
 var errArbiter = errors.New("arbiter nodes run no resources")
 
+// errTwoNodeWait: two-node-mode refuses starts while this node waits for
+// all (has not heard a leader listing it since it started) or the pair is
+// split.
+var errTwoNodeWait = errors.New("two-node-mode: starting nothing until a leader lists this node and the pair is whole")
+
 // handleAction is the noderpc handler: run an action from the DC.
 func (d *Daemon) handleAction(ctx context.Context, req noderpc.ActionRequest) (noderpc.ActionResult, error) {
 	if d.cfg.Arbiter {
@@ -392,6 +403,9 @@ func (d *Daemon) handleAction(ctx context.Context, req noderpc.ActionRequest) (n
 	case lrm.OpStart, lrm.OpStop, lrm.OpMonitor, lrm.OpPromote, lrm.OpDemote, lrm.OpNotify, lrm.OpMigrateTo, lrm.OpMigrateFrom:
 	default:
 		return noderpc.ActionResult{}, fmt.Errorf("unsupported task %q", req.Task)
+	}
+	if (op == lrm.OpStart || op == lrm.OpPromote || op == lrm.OpMigrateFrom) && !d.tn.startAllowed() {
+		return noderpc.ActionResult{}, fmt.Errorf("%s %s: %w", req.Task, req.Rsc, errTwoNodeWait)
 	}
 	key := agent.Key{Class: req.Class, Provider: req.Provider, Type: req.Type}
 	ud := userData{Key: req.TransitionKey, Digest: req.OpDigest}
