@@ -236,13 +236,17 @@ func TestTLSWrongCertificateCannotJoin(t *testing.T) {
 	if _, err := (&noderpc.Client{Key: key}).Call(ctx, n1addr, noderpc.ActionRequest{Term: 1 << 40, Task: "monitor"}); err == nil {
 		t.Fatal("plain-TCP node RPC accepted")
 	}
-	out := logs.String()
-	for _, want := range []string{"mTLS: connection refused", "not a TLS client", `direction="inbound noderpc"`, `direction="inbound raft"`} {
-		if !strings.Contains(out, want) {
-			t.Errorf("logs lack %q", want)
+	// Refusals are logged after the alert reaches the client: wait.
+	waitFor(t, 5*time.Second, "the refusals in the logs", func() bool {
+		out := logs.String()
+		for _, want := range []string{"mTLS: connection refused", "not a TLS client", `direction="inbound noderpc"`, `direction="inbound raft"`} {
+			if !strings.Contains(out, want) {
+				return false
+			}
 		}
-	}
-	if strings.Contains(out, "PRIVATE KEY") {
+		return true
+	})
+	if out := logs.String(); strings.Contains(out, "PRIVATE KEY") {
 		t.Fatal("key material in the logs")
 	}
 	// Actions reach n4 over the mTLS node RPC: d1, banned from the

@@ -104,10 +104,25 @@ func TestCallOverMTLS(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("handler ran %d actions, want 1 (only the good client's)", n)
 	}
-	out := logs.String()
-	for _, want := range []string{"unknown authority", "is not a cluster member", "not a TLS client"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
+	// The server logs a refusal after sending its alert, so the client can
+	// be told before the line is written: wait for it.
+	wants := []string{"unknown authority", "is not a cluster member", "not a TLS client"}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := logs.String()
+		missing := ""
+		for _, want := range wants {
+			if !strings.Contains(out, want) {
+				missing = want
+				break
+			}
 		}
+		if missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log lacks %q:\n%s", missing, out)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
