@@ -513,7 +513,7 @@ func (d *DC) schedule(ctx context.Context, now time.Time) time.Duration {
 	d.touched = map[string]bool{}
 	for _, a := range tr.GraphActions() {
 		if a.Rsc != nil && a.Node != nil {
-			d.touched[a.Node.Name+"\x00"+a.Rsc.ID] = true
+			d.touched[a.Node.Name+"\x00"+a.Rsc.HistoryID()] = true
 		}
 	}
 	d.baseline = d.fingerprint(cur)
@@ -700,7 +700,7 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 		}
 		for _, s := range ns.Transient {
 			for _, p := range s.Pairs {
-				if isFailAttrOf(p.Name, a.Rsc.ID) {
+				if isFailAttrOf(p.Name, a.Rsc.HistoryID()) {
 					if err := d.apply(ctx, store.Command{Op: store.OpDeleteNodeAttr, Node: node, Name: p.Name, Transient: true}); err != nil {
 						return false, err
 					}
@@ -712,7 +712,7 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 		if a.Rsc == nil {
 			return true, nil
 		}
-		if err := d.apply(ctx, store.Command{Op: store.OpDeleteHistory, Node: node, Resource: a.Rsc.ID}); err != nil {
+		if err := d.apply(ctx, store.Command{Op: store.OpDeleteHistory, Node: node, Resource: a.Rsc.HistoryID()}); err != nil {
 			return false, err
 		}
 		return true, nil
@@ -731,7 +731,7 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 	timeout := int64(digest.DefaultTimeoutMS)
 	if a.Rsc != nil {
 		rsc := a.Rsc
-		req.Rsc, req.Class, req.Provider, req.Type = rsc.ID, rsc.Class, rsc.Provider, rsc.Type
+		req.Rsc, req.Class, req.Provider, req.Type = rsc.HistoryID(), rsc.Class, rsc.Provider, rsc.Type
 		req.Params = maps(rsc.Params)
 		req.Meta = map[string]string{}
 		for k, v := range rsc.Meta {

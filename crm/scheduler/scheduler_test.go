@@ -285,3 +285,50 @@ func TestCloneInstanceNumbering(t *testing.T) {
 		t.Errorf("summary %q", got)
 	}
 }
+
+// TestHistoryID: actions of anonymous clone instances are named by the
+// primitive's id (one history per node, as in Pacemaker's graph), and a
+// history found under another id keeps it.
+func TestHistoryID(t *testing.T) {
+	const x = `<cib epoch="1" num_updates="0" admin_epoch="0" have-quorum="1"><configuration>
+<crm_config><cluster_property_set id="o"><nvpair id="o1" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>
+<nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+<resources>
+<clone id="anon"><primitive id="a" class="ocf" provider="pacemaker" type="Dummy"/></clone>
+<primitive id="p" class="ocf" provider="pacemaker" type="Dummy"/>
+</resources><constraints/></configuration>
+<status><node_state id="1" uname="n1" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="1"><lrm_resources>
+<lrm_resource id="a:1" class="ocf" provider="pacemaker" type="Dummy"><lrm_rsc_op id="a:1_last_0" operation_key="a:1_start_0" operation="start" call-id="2" rc-code="0" op-status="0" interval="0" transition-key="1:1:0:x" transition-magic="0:0;1:1:0:x"/></lrm_resource>
+</lrm_resources></lrm></node_state>
+<node_state id="2" uname="n2" in_ccm="true" crmd="online" join="member" expected="member"/></status></cib>`
+	c, err := cib.Parse([]byte(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := scheduler.Schedule(c, time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byNode := map[string]string{}
+	for _, a := range tr.GraphActions() {
+		if a.Rsc != nil && a.Task == "start" && a.Node != nil {
+			byNode[a.Rsc.BaseID+"@"+a.Node.Name] = a.Rsc.HistoryID()
+		}
+	}
+	// n2 has no history: the anonymous instance is named "a"; on n1 the
+	// instance keeps the id its history was found under.
+	if byNode["a@n2"] != "a" || byNode["a@n1"] != "a:1" || byNode["p@n1"]+byNode["p@n2"] != "p" {
+		t.Errorf("history ids of starts: %v", byNode)
+	}
+	cl, err := scheduler.Unpack(c, time.Unix(1700000000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cl.Resources {
+		for _, inst := range r.Children {
+			if inst.BaseID == "a" && len(inst.RunningOn) == 1 && inst.HistoryID() != "a:1" {
+				t.Errorf("instance found under a:1 on n1 named %s", inst.HistoryID())
+			}
+		}
+	}
+}

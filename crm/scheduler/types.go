@@ -318,3 +318,19 @@ func (c *Cluster) Resource(id string) *Resource { return c.byID[id] }
 // a container) was taken as success of the operation because its
 // container restarts instead; status shows it as "failure ignored".
 func (r *Resource) ContainerFailureIgnored() bool { return r.containerFailureIgnored }
+
+// HistoryID is the id under which a primitive's operations are recorded on
+// a node and sent to its executor, as Pacemaker's transition graph names
+// it: the history entry the instance was found under; else, for an
+// instance of an anonymous clone (at most one per node), the primitive's
+// own id ("web", not "web:1", so a node keeps one history whatever
+// instance number the scheduler gives it); else the resource id.
+func (r *Resource) HistoryID() string {
+	if r.cloneName != "" {
+		return r.cloneName
+	}
+	if c := cloneAncestor(r); c != nil && !c.GloballyUnique && c.CloneNodeMax <= 1 && r.BaseID != "" {
+		return r.BaseID
+	}
+	return r.ID
+}
