@@ -585,8 +585,17 @@ func (d *Daemon) announceLoop(ctx context.Context) {
 }
 
 func (d *Daemon) announce(ctx context.Context) error {
-	if _, err := d.raft.Apply(ctx, store.Command{Op: store.OpClearNodeStatus, Node: d.cfg.Name}.Encode()); err != nil {
-		return fmt.Errorf("clear own status: %w", err)
+	// A node with nothing running or in progress in its LRM (fresh start,
+	// or everything stopped for lack of quorum) clears its old history, so
+	// the DC probes again. A node whose LRM runs something keeps its
+	// history: clearing it would tell the DC those resources are stopped
+	// here, and the DC would start them a second time elsewhere.
+	if pending := d.lrm.Pending(); len(pending) == 0 {
+		if _, err := d.raft.Apply(ctx, store.Command{Op: store.OpClearNodeStatus, Node: d.cfg.Name}.Encode()); err != nil {
+			return fmt.Errorf("clear own status: %w", err)
+		}
+	} else {
+		d.log.Info("re-announcing with the status kept: operations run here", "operations", len(pending))
 	}
 	_, err := d.raft.Apply(ctx, store.Command{Op: store.OpNodeState, Node: d.cfg.Name, Attrs: map[string]string{
 		"in_ccm": "true", "crmd": "online", "join": "member", "expected": "member"}}.Encode())
