@@ -9,6 +9,8 @@
 #   make fuzz-corpus  copy what make fuzz found interesting into */testdata/fuzz (to commit)
 #   make conformance  score bin/crm simulate against ../shared/pacemaker-scheduler
 #   make bench        benchmarks, no unit tests
+#   make cts          seeded fault campaign with the invariant checker (SEED, FAULTS; root:
+#                     network namespaces; see test/cts/README.md)
 #   make lint         gofmt, go vet, staticcheck
 #   make demo         bin/crm simulate on examples/sample-cib.xml
 #
@@ -30,7 +32,7 @@ STATICCHECK       := $(GOBIN_DIR)/staticcheck
 # Commands: every directory cmd/<name> that holds at least one .go file.
 CMDS := $(sort $(patsubst cmd/%/,%,$(dir $(wildcard cmd/*/*.go))))
 
-.PHONY: all build crm test unit test-ipvs vmtest fuzz fuzz-short fuzz-run fuzz-corpus conformance bench lint staticcheck demo clean
+.PHONY: all build crm test unit test-ipvs vmtest fuzz fuzz-short fuzz-run fuzz-corpus cts conformance bench lint staticcheck demo clean
 
 all: build
 
@@ -91,6 +93,13 @@ fuzz-run:
 	done; \
 	echo "fuzz: $$n targets run"; \
 	if [ -n "$$failed" ]; then echo "fuzz: FAIL:$$failed"; exit 1; fi
+
+# Seeded fault campaign (root: netns partitions + tmpfs disk-full; else
+# 127.0.0.1). Last line: "faults N violations V". See test/cts/run.sh.
+SEED   ?= 1
+FAULTS ?= 20
+cts:
+	GO="$(GO)" SEED=$(SEED) FAULTS=$(FAULTS) KINDS="$(KINDS)" PLANT="$(PLANT)" bash test/cts/run.sh
 
 conformance: crm
 	$(GO) run ./test/conformance/cmd/conformance $(CONFORMANCE_FLAGS)
