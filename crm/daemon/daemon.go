@@ -62,6 +62,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -377,21 +379,71 @@ func (d *Daemon) goRun(name string, f func(ctx context.Context)) {
 }
 
 func (d *Daemon) joinLoop(ctx context.Context) {
-	for {
+	// First join through the seeds.
+	for len(d.ml.Members()) <= 1 {
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(time.Second):
 		}
 		if len(d.ml.Members()) > 1 {
-			return
+			break
 		}
 		jctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := d.ml.Join(jctx, d.cfg.Join)
 		cancel()
 		if err == nil {
 			d.log.Info("joined", "seeds", d.cfg.Join)
+			break
+		}
+	}
+	// Then keep the membership whole: every peer ever seen (and every
+	// seed) that is not a live member is asked to join again, so the two
+	// sides of a healed partition find each other at once instead of
+	// waiting for gossip to reach nodes declared dead.
+	seen := map[string]string{} // name -> gossip address
+	for {
+		select {
+		case <-ctx.Done():
 			return
+		case <-time.After(2 * time.Second):
+		}
+		alive := map[string]bool{}
+		self := ""
+		if m, err := d.ml.LocalMember(); err == nil {
+			self = m.Addr.String()
+		}
+		for _, m := range d.ml.Members() {
+			a := m.Addr.String()
+			alive[a] = true
+			if m.Meta.Leaving {
+				delete(seen, m.Name)
+			} else if a != self {
+				seen[m.Name] = a
+			}
+		}
+		var missing []string
+		for _, a := range seen {
+			if !alive[a] {
+				missing = append(missing, a)
+			}
+		}
+		for _, a := range d.cfg.Join {
+			if !alive[a] && a != self && !slices.Contains(missing, a) {
+				missing = append(missing, a)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		sort.Strings(missing)
+		jctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		n, err := d.ml.Join(jctx, missing)
+		cancel()
+		if err == nil && n > 0 {
+			d.log.Info("rejoined lost peers", "peers", missing, "contacted", n)
+		} else {
+			d.log.Debug("lost peers not reachable", "peers", missing, "err", err)
 		}
 	}
 }
