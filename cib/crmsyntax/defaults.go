@@ -31,7 +31,7 @@ func (p *parser) property(list *[]*cib.NVSet, kind, defID string) error {
 			replaceAt = i
 		}
 	}
-	if set != nil && p.s.updating {
+	if set != nil && p.s.updating && !p.s.mergeSets {
 		// Update replaces the whole set; its ids are reused
 		free := map[string]bool{}
 		collectIDs(set.Element(), free)

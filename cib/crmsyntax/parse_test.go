@@ -336,3 +336,30 @@ delete q
 		t.Errorf("ticket on a missing resource accepted: %v", err)
 	}
 }
+
+// TestLoadUpdateMergesDefaults: "load update" sets the given properties and
+// defaults and keeps the others (crmsh 4.4.1 does the same); Update, used
+// by edit, replaces the set whole.
+func TestLoadUpdateMergesDefaults(t *testing.T) {
+	base := "property stonith-enabled=false no-quorum-policy=ignore\nrsc_defaults migration-threshold=3\n"
+	cfg := &cib.Configuration{}
+	s := NewSession(cfg, nil)
+	if err := s.Exec(base); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LoadUpdate("property two-node-mode=true\nrsc_defaults resource-stickiness=100\n"); err != nil {
+		t.Fatal(err)
+	}
+	out := s.Show(ShowOptions{NoObscure: true})
+	for _, want := range []string{"stonith-enabled=false", "no-quorum-policy=ignore", "two-node-mode=true", "migration-threshold=3", "resource-stickiness=100"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after load update, %q is missing:\n%s", want, out)
+		}
+	}
+	if err := s.Update("property cib-bootstrap-options: stonith-enabled=true\n"); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.Show(ShowOptions{NoObscure: true}); strings.Contains(out, "no-quorum-policy") || !strings.Contains(out, "stonith-enabled=true") {
+		t.Errorf("Update must replace the property set:\n%s", out)
+	}
+}

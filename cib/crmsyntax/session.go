@@ -67,6 +67,9 @@ type Session struct {
 	comments map[string][]string
 	// updating: statements replace existing objects with the same id
 	updating bool
+	// mergeSets: while updating, property, rsc_defaults and op_defaults
+	// statements merge their pairs into an existing set (LoadUpdate).
+	mergeSets bool
 	// Errors collects every problem reported by Exec, in order.
 	Errors []*Error
 	// Warnings collects non-fatal notices (deprecated syntax).
@@ -105,6 +108,17 @@ func (s *Session) Update(src string) error {
 	s.updating = true
 	defer func() { s.updating = false }()
 	return s.Exec(src)
+}
+
+// LoadUpdate is "crm configure load update": like Update, except that
+// property, rsc_defaults and op_defaults statements set their pairs in an
+// existing set and keep the others, as crmsh does ("property
+// two-node-mode=true" does not drop stonith-enabled). Editing an object
+// (Update) still replaces it whole.
+func (s *Session) LoadUpdate(src string) error {
+	s.mergeSets = true
+	defer func() { s.mergeSets = false }()
+	return s.Update(src)
 }
 
 // Exec runs configure-level statements. The returned error joins the

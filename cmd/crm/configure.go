@@ -125,7 +125,7 @@ var errReported = errors.New("configuration not changed")
 func applyStatements(e *env, c *cib.CIB, text, source string, update bool) (*cib.Element, error) {
 	s := crmsyntax.NewSession(&c.Config, e.log)
 	if update {
-		_ = s.Update(text)
+		_ = s.LoadUpdate(text)
 	} else {
 		_ = s.Exec(text)
 	}

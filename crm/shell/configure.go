@@ -148,7 +148,7 @@ func (s *Shell) statement(text string, src Source, update bool) error {
 	sess := s.cfg.sess
 	n := len(sess.Errors)
 	if update {
-		_ = sess.Update(text)
+		_ = sess.LoadUpdate(text)
 	} else {
 		_ = sess.Exec(text)
 	}
