@@ -270,7 +270,13 @@ func TestTLSWrongCertificateCannotJoin(t *testing.T) {
 <rsc_location id="l1" rsc="d1" node="n1" score="-INFINITY"/>
 <rsc_location id="l2" rsc="d1" node="n2" score="-INFINITY"/>
 <rsc_location id="l3" rsc="d1" node="n3" score="-INFINITY"/>`, 1)
-	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, cfg), ExpectEpoch: store.EpochString(cur)})
+	// Through the DC: n5, outside raft, cannot apply anything.
+	actx, acancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if _, err := tc.dc().Raft().Apply(actx, store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, cfg), ExpectEpoch: store.EpochString(cur)}.Encode()); err != nil {
+		acancel()
+		t.Fatalf("apply replace-configuration: %v", err)
+	}
+	acancel()
 	waitFor(t, 30*time.Second, "d1 on n4", func() bool {
 		d := tc.dc()
 		if d == nil || !d.Idle() {
