@@ -30,7 +30,7 @@ func TestFakeFiresInDeadlineOrderAndStops(t *testing.T) {
 	default:
 	}
 	c.Advance(2 * time.Second)
-	if at := <-late.C(); !at.Equal(start.Add(3 * time.Second)) || !c.Now().Equal(at) {
+	if at := <-late.C(); !at.Equal(start.Add(3*time.Second)) || !c.Now().Equal(at) {
 		t.Errorf("late fired at %v, now %v", at, c.Now())
 	}
 	if c.Timers() != 0 {
