@@ -726,45 +726,52 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 	if depth > 64 {
 		return
 	}
-	// Unfencing first: a start waiting for its node's unfencing names it
-	// as the reason even when another ordering also requires the start.
-	order := make([]*edge, 0, len(a.before))
-	for i := len(a.before) - 1; i >= 0; i-- {
-		if e := a.before[i]; e.first.Task == "stonith" && e.first.FenceAction == "on" {
-			order = append(order, e)
-		}
-	}
-	for i := len(a.before) - 1; i >= 0; i-- {
-		if e := a.before[i]; !(e.first.Task == "stonith" && e.first.FenceAction == "on") {
-			order = append(order, e)
-		}
-	}
-	for _, e := range order {
-		f := e.first
-		if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
-			cl.refreshCollectiveAction(f)
-		}
-		fOpt, fRun := f.Optional, f.Runnable
-		tOpt, tRun := a.Optional, a.Runnable
-		if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
-			// A collective "then" is summarised from its children too
-			// (a clone's "promoted" is required once an instance's
-			// promote is), as Pacemaker's flags for an ordering are.
-			cl.refreshCollectiveAction(a)
-		}
-		if cl.applyEdge(f, a, e.flags) {
-			cl.applyEdge(f, a, e.flags)
-		}
-		if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
-			cl.pushToChildren(f, a, e.flags, depth)
-		}
-		if f.Optional != fOpt || f.Runnable != fRun {
-			cl.updateAction(f, depth+1)
-		}
-		if a.Optional != tOpt || a.Runnable != tRun {
-			for _, e2 := range a.after {
-				cl.updateAction(e2.then, depth+1)
+	// Most recent ordering first, except that unfencing goes before the
+	// rest: a start waiting for its node's unfencing names it as the
+	// reason even when another ordering also requires the start.
+	if cl.Unfencing {
+		for i := len(a.before) - 1; i >= 0; i-- {
+			if e := a.before[i]; isUnfence(e.first) {
+				cl.pullEdge(a, e, depth)
 			}
+		}
+	}
+	for i := len(a.before) - 1; i >= 0; i-- {
+		if e := a.before[i]; !cl.Unfencing || !isUnfence(e.first) {
+			cl.pullEdge(a, e, depth)
+		}
+	}
+}
+
+func isUnfence(a *Action) bool { return a.Task == "stonith" && a.FenceAction == "on" }
+
+// pullEdge applies one ordering into its "then" action a and follows any
+// change of either side depth-first.
+func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) {
+	f := e.first
+	if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
+		cl.refreshCollectiveAction(f)
+	}
+	fOpt, fRun := f.Optional, f.Runnable
+	tOpt, tRun := a.Optional, a.Runnable
+	if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
+		// A collective "then" is summarised from its children too
+		// (a clone's "promoted" is required once an instance's
+		// promote is), as Pacemaker's flags for an ordering are.
+		cl.refreshCollectiveAction(a)
+	}
+	if cl.applyEdge(f, a, e.flags) {
+		cl.applyEdge(f, a, e.flags)
+	}
+	if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
+		cl.pushToChildren(f, a, e.flags, depth)
+	}
+	if f.Optional != fOpt || f.Runnable != fRun {
+		cl.updateAction(f, depth+1)
+	}
+	if a.Optional != tOpt || a.Runnable != tRun {
+		for _, e2 := range a.after {
+			cl.updateAction(e2.then, depth+1)
 		}
 	}
 }

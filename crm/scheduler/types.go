@@ -272,6 +272,7 @@ type Cluster struct {
 	// Unfencing: a fence device provides unfencing (meta
 	// provides=unfencing); resources then require unfencing by default.
 	Unfencing     bool
+	unfenceOps    map[*Node]*Action // each node's unfencing action, once created
 	ExecutionDate bool
 	// Sanitized mirrors crm_simulate: a changed history entry whose secure
 	// digest still matches is unchanged (only private parameters changed).

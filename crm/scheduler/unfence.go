@@ -48,14 +48,16 @@ func (cl *Cluster) needsUnfencing(r *Resource) bool {
 
 // unfenceOp returns the node's unfencing action, creating it optional.
 func (cl *Cluster) unfenceOp(n *Node) *Action {
-	for _, a := range cl.Actions {
-		if a.Rsc == nil && a.Task == "stonith" && a.Node == n && a.FenceAction == "on" {
-			return a
-		}
+	if a := cl.unfenceOps[n]; a != nil {
+		return a
 	}
 	a := &Action{ID: cl.nextActionID, Task: "stonith", Node: n, Optional: true, Runnable: true, FenceAction: "on"}
 	cl.nextActionID++
 	cl.Actions = append(cl.Actions, a)
+	if cl.unfenceOps == nil {
+		cl.unfenceOps = map[*Node]*Action{}
+	}
+	cl.unfenceOps[n] = a
 	return a
 }
 
