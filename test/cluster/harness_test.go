@@ -14,24 +14,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gocrm/gocrm/internal/testbin"
 )
 
-// binDir holds crmd and crm built once per test binary run (see TestMain).
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
+// bins holds crmd and crm built once per test binary run (see TestMain).
+var bins = &testbin.Set{Prefix: "cluster"}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	bins.Remove()
 	os.Exit(code)
 }
 
@@ -45,42 +40,7 @@ func requireSandbox(t *testing.T) string {
 	if runtime.GOOS != "linux" {
 		t.Skipf("sandbox clusters need Linux /proc, not %s", runtime.GOOS)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-		if _, err := os.Stat(goBin); err != nil {
-			t.Skip("the go toolchain is not in PATH: cannot build crmd and crm")
-		}
-	}
-	buildOnce.Do(func() {
-		root, err := filepath.Abs(filepath.Join("..", ".."))
-		if err != nil {
-			buildErr = err
-			return
-		}
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-			buildErr = fmt.Errorf("module root not found at %s: %w", root, err)
-			return
-		}
-		dir, err := os.MkdirTemp("", "gocrm-cluster-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binDir = dir
-		for _, b := range []struct{ out, pkg string }{{"crmd", "./cmd/crmd"}, {"crm", "./cmd/crm"}} {
-			cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, b.out), b.pkg)
-			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building the binaries: %v", buildErr)
-	}
-	return binDir
+	return bins.Dir(t)
 }
 
 // sandboxCluster is a 3-node sandbox started by one test.

@@ -10,24 +10,19 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/gocrm/gocrm/internal/testbin"
 	"github.com/gocrm/gocrm/test/cts/invariant"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
+// bins holds crmd and crm, built once per test binary run.
+var bins = &testbin.Set{Prefix: "cts"}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	bins.Remove()
 	os.Exit(code)
 }
 
@@ -40,35 +35,8 @@ func binaries(t *testing.T) (crmd, crm string) {
 	if runtime.GOOS != "linux" {
 		t.Skipf("the CTS lab needs Linux /proc, not %s", runtime.GOOS)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-		if _, err := os.Stat(goBin); err != nil {
-			t.Skip("the go toolchain is not in PATH: cannot build crmd and crm")
-		}
-	}
-	buildOnce.Do(func() {
-		root, err := filepath.Abs(filepath.Join("..", ".."))
-		if err != nil {
-			buildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "gocrm-cts-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binDir = dir
-		cmd := exec.Command(goBin, "build", "-o", dir+"/", "./cmd/crmd", "./cmd/crm")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/crmd ./cmd/crm: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building the binaries: %v", buildErr)
-	}
-	return filepath.Join(binDir, "crmd"), filepath.Join(binDir, "crm")
+	dir := bins.Dir(t)
+	return filepath.Join(dir, "crmd"), filepath.Join(dir, "crm")
 }
 
 // labMode returns whether to use network namespaces and tmpfs: as root

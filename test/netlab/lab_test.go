@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/gocrm/gocrm/internal/testbin"
 )
 
 // Lab addressing: everything lives in 10.99.0.0/24 inside the test's
@@ -63,9 +65,7 @@ func TestMain(m *testing.M) {
 		os.Exit(nodeInit(os.Args[2:]))
 	}
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	bins.Remove()
 	os.Exit(code)
 }
 
@@ -107,12 +107,8 @@ func serveHTTP(root string) int {
 	return 0
 }
 
-// binDir holds crmd and crm, built once per test binary run.
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
+// bins holds crmd and crm, built once per test binary run.
+var bins = &testbin.Set{Prefix: "netlab"}
 
 // requireLab skips the test unless the lab can run here and returns the
 // directory holding freshly built crmd and crm.
@@ -144,42 +140,7 @@ func requireLab(t *testing.T) string {
 		}
 		return dir
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-		if _, err := os.Stat(goBin); err != nil {
-			t.Skip("skipping: the go toolchain is not in PATH: cannot build crmd and crm")
-		}
-	}
-	buildOnce.Do(func() {
-		root, err := filepath.Abs(filepath.Join("..", ".."))
-		if err != nil {
-			buildErr = err
-			return
-		}
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-			buildErr = fmt.Errorf("module root not found at %s: %w", root, err)
-			return
-		}
-		dir, err := os.MkdirTemp("", "gocrm-netlab-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binDir = dir
-		for _, b := range []struct{ out, pkg string }{{"crmd", "./cmd/crmd"}, {"crm", "./cmd/crm"}} {
-			cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, b.out), b.pkg)
-			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go build %s: %w\n%s", b.pkg, err, out)
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building the binaries: %v", buildErr)
-	}
-	return binDir
+	return bins.Dir(t)
 }
 
 // lab is one test's namespaces, loop device and crmd processes.
