@@ -638,7 +638,7 @@ func targetRC(a *scheduler.Action) int {
 	if a.Task != "monitor" {
 		return 0
 	}
-	if a.Interval == 0 {
+	if a.Interval == 0 || a.StoppedRole {
 		return 7
 	}
 	for _, op := range a.Rsc.Ops {

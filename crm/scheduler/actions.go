@@ -21,6 +21,10 @@ type Action struct {
 	FenceAction string
 	// Needs: nothing, quorum, fencing.
 	needs string
+	// StoppedRole marks a recurring monitor configured for the Stopped
+	// role (op role="Stopped"): it runs where the resource must not, and
+	// succeeds when the agent reports "not running" (rc 7).
+	StoppedRole bool
 
 	before []*edge // orderings where this action is "then"
 	after  []*edge // orderings where this action is "first"
@@ -485,10 +489,21 @@ func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bo
 	}
 }
 
-// createRecurring schedules recurring monitors for the next role on the
-// assigned node, and probes on nodes without history.
+// createRecurring schedules r's recurring operations: those for the role it
+// will have on its assigned node, and those for the Stopped role on every
+// other node. Blocked resources and resources in maintenance get none.
 func (cl *Cluster) createRecurring(r *Resource) {
-	if r.Assigned == nil || !r.Managed {
+	if r.Blocked || cl.MaintenanceMode || isTrue(r.Meta["maintenance"]) {
+		return
+	}
+	cl.createActiveRecurring(r)
+	cl.createStoppedRecurring(r)
+}
+
+// createActiveRecurring schedules recurring monitors for the next role on
+// the assigned node.
+func (cl *Cluster) createActiveRecurring(r *Resource) {
+	if r.Assigned == nil {
 		return
 	}
 	start := cl.findAction(r, "start", r.Assigned)

@@ -547,7 +547,12 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 	cl.recordScores(r)
 	switch {
 	case !r.Managed:
-		cur := r.CurrentNode()
+		// An unmanaged resource stays where it is: on the first node it
+		// is active on when it is active on several.
+		var cur *Node
+		if len(r.RunningOn) > 0 {
+			cur = r.RunningOn[0]
+		}
 		r.NextRole = r.Role
 		cl.finalize(r, cur, true)
 	case cl.StopAllResources:

@@ -21,8 +21,6 @@ var knownGraphBugs = map[string]string{
 	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +
 		"node (Cancel A_monitor_10000 node1, Cancel B_monitor_10000 node1); we do not",
 	"synthetic-12x80-s3": "as start-fresh (cross-node probe orderings before new resources' starts)",
-	"unmanaged-failed-nomove": "the recurring monitor A_monitor_10000 of an unmanaged resource " +
-		"with a failed start is not scheduled; Pacemaker keeps monitoring unmanaged resources",
 }
 
 func dotName(a *scheduler.Action) string {

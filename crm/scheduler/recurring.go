@@ -67,3 +67,122 @@ func recurringSinceStart(r *Resource, n *Node, interval int64) bool {
 	}
 	return false
 }
+
+// createStoppedRecurring schedules r's recurring operations configured for
+// the Stopped role (op role="Stopped") on every node except the one r is
+// assigned to, where such an operation still running is cancelled. One
+// already active on a node (in its history since the resource last started
+// or stopped there) stays optional, unless a stop there comes first; on an
+// unavailable node it cannot run. Anonymous clone instances have none, as
+// in Pacemaker.
+func (cl *Cluster) createStoppedRecurring(r *Resource) {
+	if r.Parent != nil && r.Top().IsClone() && !r.Top().GloballyUnique {
+		return
+	}
+	for _, op := range r.Ops {
+		if op.Role != RoleStopped || op.Interval == 0 || !op.Enabled || duplicateOp(r, op) {
+			continue
+		}
+		for _, n := range cl.Nodes {
+			if n == r.Assigned {
+				cl.cancelStoppedOn(r, n, op)
+				continue
+			}
+			m := cl.action(r, op.Name, n, op.Interval, recurringActiveOn(r, n, op.Name, op.Interval))
+			m.StoppedRole = true
+			if !n.Online || n.Unclean {
+				m.Runnable = false
+			}
+			cl.stoppedRecurring = append(cl.stoppedRecurring, m)
+		}
+	}
+}
+
+// cancelStoppedOn cancels a Stopped-role recurring operation still active on
+// n, where r will run; r's start there waits for the cancel.
+func (cl *Cluster) cancelStoppedOn(r *Resource, n *Node, op *Op) {
+	if !recurringActiveOn(r, n, op.Name, op.Interval) {
+		return
+	}
+	c := cl.action(r, "cancel", n, op.Interval, false)
+	c.roleCancel = true
+	if r.NextRole == RoleStarted || r.NextRole == RoleUnpromoted {
+		if st := cl.findAction(r, "start", n); st != nil {
+			cl.order(c, st, ordRunnableLeft)
+		}
+	}
+}
+
+// recurringActiveOn reports whether r's history on n (an online node) shows
+// the recurring operation task/interval as active: recorded, not pending,
+// and not older than r's last start or stop there.
+func recurringActiveOn(r *Resource, n *Node, task string, interval int64) bool {
+	if !n.Online {
+		return false
+	}
+	ops := r.opHistory[n.Name]
+	start, stop := -1, -1
+	for i, o := range ops {
+		switch o.Operation {
+		case "start", "migrate_from", "promote", "demote":
+			start = i
+		case "stop":
+			if o.OpStatus == execDone {
+				stop = i
+			}
+		}
+	}
+	for i, o := range ops {
+		if start < stop && i <= stop || i < start {
+			continue
+		}
+		if o.Operation == task && o.Interval == interval && o.OpStatus != execPending {
+			return true
+		}
+	}
+	return false
+}
+
+// orderStoppedRecurring orders each Stopped-role recurring operation after
+// r's probes and stops on its node: it must not run before the resource is
+// known to be inactive there. A required stop makes it required (unless r
+// is unmanaged), an unrunnable stop makes it unrunnable.
+func (cl *Cluster) orderStoppedRecurring() {
+	for _, m := range cl.stoppedRecurring {
+		r, n := m.Rsc, m.Node
+		if r.Managed {
+			if p := r.actions[actionMapKey("monitor", n, 0)]; p != nil {
+				cl.order(p, m, ordRunnableLeft)
+			}
+		}
+		st := cl.findAction(r, "stop", n)
+		if st == nil {
+			continue
+		}
+		if !st.Optional && !m.Optional && !r.Managed {
+			m.Optional = true
+		}
+		if !st.Runnable {
+			m.Runnable = false
+		}
+		if r.Managed {
+			cl.order(st, m, ordImpliesThen|ordRunnableLeft)
+		}
+	}
+}
+
+// ActiveInHistory reports whether a is a recurring operation that its node's
+// history shows active (see recurringActiveOn): Pacemaker creates such
+// actions while unpacking the status, before any other.
+// A cancel of such an operation is that same action (same operation key),
+// turned into a cancel.
+func (a *Action) ActiveInHistory() bool {
+	if a.Rsc == nil || a.Node == nil || a.Interval == 0 {
+		return false
+	}
+	task := a.Task
+	if task == "cancel" {
+		task = "monitor"
+	}
+	return recurringActiveOn(a.Rsc, a.Node, task, a.Interval)
+}

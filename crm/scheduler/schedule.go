@@ -94,6 +94,7 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 		cl.definitionActions(p)
 	}
 	cl.createProbes()
+	cl.orderStoppedRecurring()
 	cl.internalOrderings()
 	cl.unfencingOrderings()
 	cl.userOrderings()

@@ -304,6 +304,9 @@ type Cluster struct {
 	notifs map[*Resource]map[string]*notifyOps
 	// notifyActs indexes instance notify actions by key and node.
 	notifyActs map[string]*Action
+	// stoppedRecurring lists the Stopped-role recurring operations, ordered
+	// after probes and stops once those exist.
+	stoppedRecurring []*Action
 }
 
 // Warnings returns the configuration problems noticed while scheduling.

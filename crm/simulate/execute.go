@@ -28,6 +28,10 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 	// Pacemaker creates the stops of failed resources while unpacking the
 	// status, then probes, then every other action; each resource lists
 	// its actions newest first.
+	// While unpacking a node's history it creates the recurring operations
+	// the history shows active, then the stop of a failed resource: within
+	// that phase, actions follow the nodes' order, and on one node the
+	// recurring operations come first.
 	phase := func(a *scheduler.Action) int {
 		switch {
 		case a.Pseudo:
@@ -36,14 +40,35 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 			return 0
 		case a.Task == "monitor" && a.Interval == 0:
 			return 1
+		case a.ActiveInHistory():
+			return 0
 		}
 		return 2
+	}
+	nodeIndex := map[*scheduler.Node]int{}
+	if t.Cluster != nil {
+		for i, n := range t.Cluster.Nodes {
+			nodeIndex[n] = i
+		}
+	}
+	unpackRank := func(a *scheduler.Action) int {
+		rank := 2 * nodeIndex[a.Node]
+		if a.Task == "stop" {
+			rank++
+		}
+		return rank
 	}
 	newestFirst := func(list []*scheduler.Action) []*scheduler.Action {
 		out := append([]*scheduler.Action(nil), list...)
 		sort.SliceStable(out, func(i, j int) bool {
-			if pi, pj := phase(out[i]), phase(out[j]); pi != pj {
+			pi, pj := phase(out[i]), phase(out[j])
+			if pi != pj {
 				return pi > pj
+			}
+			if pi == 0 {
+				if ri, rj := unpackRank(out[i]), unpackRank(out[j]); ri != rj {
+					return ri > rj
+				}
 			}
 			return out[i].ID > out[j].ID
 		})
@@ -361,7 +386,7 @@ func targetRC(a *scheduler.Action) int {
 	if a.Task != "monitor" {
 		return 0
 	}
-	if a.Interval == 0 {
+	if a.Interval == 0 || a.StoppedRole {
 		return 7
 	}
 	promoted, other := false, false

@@ -702,3 +702,19 @@ case("notify-clone-shutdown", resources=[clone("CL", prim("cA"), NT), prim("P")]
                   {"node2": [("cA", "running"), ("P", "running")], ("attrs", "node2"): {"shutdown": str(EXEC - 10)}}))
 case("notify-promotable-unpromoted-restart", resources=[clone("MS", stateful("cS"), PM)],
      status=merge(pstatus({"node1": "promoted", "node2": "failed-monitor", "node3": "running"}, {"node1": 10, "node2": 5, "node3": 5})))
+
+
+def stopped_mon_prim(rid, meta=None):
+    return ('<primitive id="%s" class="ocf" provider="pacemaker" type="Dummy">%s<operations>'
+            '<op id="%s-mon" name="monitor" interval="10s" timeout="20s"/>'
+            '<op id="%s-mon-stopped" name="monitor" interval="45s" role="Stopped" timeout="20s"/>'
+            '</operations></primitive>') % (rid, nv(rid + "-meta", meta or {}), rid, rid)
+
+
+case("stopped-role-monitor-move", resources=[stopped_mon_prim("A"), prim("B")],
+     rsc_defaults={"resource-stickiness": "100"},
+     constraints=[loc("l1", "A", "node1", "-INFINITY")],
+     status=merge(probed(["A", "B"], ["node2", "node3"]), {"node1": [("A", "running"), ("B", "running")]}))
+case("stopped-role-monitor-unmanaged", resources=[stopped_mon_prim("A", {"is-managed": "false"}), prim("B")],
+     status=merge(probed(["A", "B"], ["node3"]), {"node1": [("A", "running"), ("B", "stopped")],
+                                                   "node2": [("A", "failed-monitor"), ("B", "running")]}))
