@@ -21,6 +21,14 @@ type Action struct {
 	FenceAction string
 	// Needs: nothing, quorum, fencing.
 	needs string
+	// orphanClear marks the clearing of an orphan's fail count.
+	orphanClear bool
+	// unpacked marks an action Pacemaker creates while unpacking the
+	// status (clearing an expired fail count).
+	unpacked bool
+	// early marks an action created by the checks of the resource's
+	// history against its definition, before probes and other actions.
+	early bool
 	// StoppedRole marks a recurring monitor configured for the Stopped
 	// role (op role="Stopped"): it runs where the resource must not, and
 	// succeeds when the agent reports "not running" (rc 7).
@@ -56,6 +64,11 @@ type edge struct {
 	first, then *Action
 	flags       int
 }
+
+// Early reports whether a was created while checking the resource's
+// history against its definition (parameter and digest checks), which
+// Pacemaker does after unpacking the status and before scheduling probes.
+func (a *Action) Early() bool { return a.early }
 
 // Key returns the Pacemaker operation key (rsc_task_interval).
 func (a *Action) Key() string {

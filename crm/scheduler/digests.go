@@ -51,6 +51,12 @@ func (cl *Cluster) checkDefinitions() {
 					continue
 				}
 				act, _ := digest.Check(in, digest.RecordedFromLRMOp(op), opts)
+				if op.Interval > 0 && opFailed(op) && cl.failureExpired(r, n, op) {
+					// An expired failure of a recurring operation is
+					// rescheduled, as Pacemaker does by invalidating the
+					// operation's restart digest.
+					act = digest.Reschedule
+				}
 				opChanged := true
 				switch act {
 				case digest.ForceRestart:
@@ -98,6 +104,12 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 		r.reload = false
 	}
 	// In the order Pacemaker creates them while checking each history entry.
+	first := len(r.actionList)
+	defer func() {
+		for _, a := range r.actionList[first:] {
+			a.early = true
+		}
+	}()
 	for _, e := range r.early {
 		switch e.task {
 		case "start":
@@ -256,3 +268,72 @@ func (cl *Cluster) maintenanceCancels(r *Resource) {
 		}
 	}
 }
+
+// opFailed reports whether a completed history entry records a failure: an
+// execution error, timeout or other non-done status, or an unexpected rc.
+func opFailed(op *cib.LRMOp) bool {
+	return op.OpStatus != execDone || op.RCCode != targetRCOrDefault(op)
+}
+
+// expiredFailcountClears schedules clear_failcount on each online node where
+// r's fail count has expired (failure-timeout passed since its last failure)
+// but is still recorded, found while walking the node's history as Pacemaker
+// does: an entry at least failure-timeout old triggers it.
+func (cl *Cluster) expiredFailcountClears(r *Resource) {
+	if r.FailureTimeout <= 0 {
+		return
+	}
+	for _, n := range cl.Nodes {
+		if !n.Online || cl.rawFailCount(r, n) <= 0 || cl.FailCount(r, n) > 0 {
+			continue
+		}
+		blocked := false
+		for _, op := range r.opHistory[n.Name] {
+			if opFailed(op) && cl.onFailFor(r, op) == "block" {
+				blocked = true // on-fail=block: failure-timeout does not apply
+			}
+		}
+		if blocked {
+			continue
+		}
+		for _, op := range r.opHistory[n.Name] {
+			last := op.LastRCChange
+			if last == 0 {
+				last = op.LastRun
+			}
+			if last > 0 && cl.Now.Unix() >= last+r.FailureTimeout {
+				cl.action(r, "clear_failcount", n, 0, false).unpacked = true
+				break
+			}
+		}
+	}
+}
+
+// orphanFailcountClears clears the fail counts of orphaned resources (no
+// longer configured) on every online node, before they stop, as Pacemaker
+// does when stop-orphan-resources is set.
+func (cl *Cluster) orphanFailcountClears() {
+	if !cl.StopOrphanResources {
+		return
+	}
+	for _, r := range cl.primitives {
+		if !r.Orphan || r.Parent != nil {
+			continue
+		}
+		for _, n := range cl.Nodes {
+			if !n.Online || cl.FailCount(r, n) == 0 {
+				continue
+			}
+			c := cl.action(r, "clear_failcount", n, 0, false)
+			c.orphanClear = true
+			for _, st := range cl.findActions(r, "stop") {
+				cl.order(c, st, ordOptional)
+			}
+		}
+	}
+}
+
+// OrphanClear reports whether a clears the fail count of an orphaned
+// resource, which Pacemaker schedules after probes and before the
+// resources' own actions.
+func (a *Action) OrphanClear() bool { return a.orphanClear }

@@ -14,8 +14,6 @@ import (
 // knownGraphBugs lists cases whose transition graph differs from
 // crm_simulate's while the scheduler bug is open (see knownBugs).
 var knownGraphBugs = map[string]string{
-	"failure-timeout-expired": "no A_clear_failcount_0 on node1 for the expired fail-count " +
-		"(Pacemaker schedules a clear_failcount op when failure-timeout has passed)",
 	"maintenance-mode": "maintenance-mode=true: Pacemaker still probes (B_monitor_0 node1) and " +
 		"cancels recurring monitors (Cancel A_monitor_10000 node1); we schedule neither",
 	"node-maintenance": "node maintenance: Pacemaker cancels the recurring monitors on the " +

@@ -186,3 +186,8 @@ func (a *Action) ActiveInHistory() bool {
 	}
 	return recurringActiveOn(a.Rsc, a.Node, task, a.Interval)
 }
+
+// FromUnpack reports whether Pacemaker creates a while unpacking the status:
+// a recurring operation active in the history (see ActiveInHistory) or the
+// clearing of an expired fail count.
+func (a *Action) FromUnpack() bool { return a.unpacked || a.ActiveInHistory() }

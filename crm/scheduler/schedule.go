@@ -82,6 +82,9 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 		cl.assign(r, nil)
 	}
 	cl.Sanitized = true
+	for _, p := range cl.primitives {
+		cl.expiredFailcountClears(p)
+	}
 	cl.checkDefinitions()
 	for _, p := range cl.primitives {
 		cl.earlyDefinitionActions(p)
@@ -94,6 +97,7 @@ func ScheduleCluster(cl *Cluster, opts Options) (*Transition, error) {
 		cl.definitionActions(p)
 	}
 	cl.createProbes()
+	cl.orphanFailcountClears()
 	cl.orderStoppedRecurring()
 	cl.internalOrderings()
 	cl.unfencingOrderings()

@@ -28,22 +28,29 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 	// Pacemaker creates the stops of failed resources while unpacking the
 	// status, then probes, then every other action; each resource lists
 	// its actions newest first.
-	// While unpacking a node's history it creates the recurring operations
-	// the history shows active, then the stop of a failed resource: within
-	// that phase, actions follow the nodes' order, and on one node the
-	// recurring operations come first.
+	// While unpacking a node's history it clears expired fail counts (entry
+	// by entry), then creates the recurring operations the history shows
+	// active, then the stop of a failed resource: within that phase,
+	// actions follow the nodes' order, and on one node that order.
+	// The checks of each history entry against the definition come next,
+	// then probes, the clearing of orphans' fail counts, then everything
+	// else.
 	phase := func(a *scheduler.Action) int {
 		switch {
 		case a.Pseudo:
-			return 2
+			return 4
 		case a.Task == "stop" && a.Rsc != nil && a.Rsc.Failed && onNode(a.Rsc, a.Node):
 			return 0
 		case a.Task == "monitor" && a.Interval == 0:
-			return 1
-		case a.ActiveInHistory():
+			return 2
+		case a.FromUnpack():
 			return 0
+		case a.Early():
+			return 1
+		case a.OrphanClear():
+			return 3
 		}
-		return 2
+		return 4
 	}
 	nodeIndex := map[*scheduler.Node]int{}
 	if t.Cluster != nil {
@@ -52,8 +59,12 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 		}
 	}
 	unpackRank := func(a *scheduler.Action) int {
-		rank := 2 * nodeIndex[a.Node]
-		if a.Task == "stop" {
+		rank := 3 * nodeIndex[a.Node]
+		switch a.Task {
+		case "clear_failcount": // while unpacking each history entry
+		case "stop": // after the resource's whole history
+			rank += 2
+		default: // recurring operations, after the entries
 			rank++
 		}
 		return rank
@@ -249,6 +260,9 @@ func describe(a *scheduler.Action, h *histories) Executed {
 		x := Executed{Kind: KindCluster, Op: task, Node: node}
 		if a.Rsc != nil {
 			x.Rsc = a.Rsc.ID
+			if isAnonymousInstance(a.Rsc) {
+				x.Rsc = a.Rsc.BaseID
+			}
 		}
 		return x
 	case a.Rsc != nil:
