@@ -537,7 +537,7 @@ func (cl *Cluster) createActiveRecurring(r *Resource) {
 			cl.cancelForRole(r, op)
 			continue
 		}
-		optional := !moving && cl.hasRecurring(r, r.Assigned, op.Interval)
+		optional := !moving && recurringActiveOn(r, r.Assigned, op.Name, op.Interval)
 		if r.NextRole == RolePromoted || role == RolePromoted {
 			if p := cl.findAction(r, "promote", r.Assigned); p != nil && !p.Optional {
 				optional = false
@@ -553,15 +553,6 @@ func (cl *Cluster) createActiveRecurring(r *Resource) {
 			cl.order(start, m, ordImpliesThen|ordRunnableLeft)
 		}
 	}
-}
-
-func (cl *Cluster) hasRecurring(r *Resource, n *Node, interval int64) bool {
-	for _, op := range r.opHistory[n.Name] {
-		if op.Operation == "monitor" && op.Interval == interval && op.OpStatus != execCancelled {
-			return true
-		}
-	}
-	return false
 }
 
 func (cl *Cluster) createProbes() {

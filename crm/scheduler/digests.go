@@ -24,6 +24,11 @@ func (cl *Cluster) checkDefinitions() {
 			continue
 		}
 		for _, n := range r.RunningOn {
+			if !n.Maintenance && (!n.Online || n.Shutdown || n.Unclean || n.Standby) {
+				// Pacemaker checks definitions only on nodes that can
+				// run resources (or are in maintenance).
+				continue
+			}
 			ops := r.opHistory[n.Name]
 			start := 0
 			for i, op := range ops {
