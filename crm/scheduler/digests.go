@@ -21,9 +21,14 @@ func (cl *Cluster) checkDefinitions() {
 		}
 		if !r.Managed {
 			cl.maintenanceCancels(r)
-			continue
+			if cl.MaintenanceMode || isTrue(r.Meta["maintenance"]) {
+				continue
+			}
 		}
 		for _, n := range r.RunningOn {
+			if !r.Managed && n.Maintenance {
+				continue // maintenanceCancels did it
+			}
 			if !n.Maintenance && (!n.Online || n.Shutdown || n.Unclean || n.Standby) {
 				// Pacemaker checks definitions only on nodes that can
 				// run resources (or are in maintenance).

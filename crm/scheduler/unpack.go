@@ -306,8 +306,11 @@ func (cl *Cluster) buildResource(def *cib.Resource, parent *Resource, inst int) 
 			cib.UnpackNVSets(tmpl.Instance, ctx, "", r.Params)
 			ops = append(append([]*cib.Op(nil), def.Ops...), tmpl.Ops...)
 		}
-		seen := map[string]bool{}
-		for _, o := range ops {
+		// A template's operation is overridden by the primitive's own with
+		// the same name, interval and role; duplicates within one
+		// definition are kept (they cancel each other, see duplicateOp).
+		own := map[string]bool{}
+		for i, o := range ops {
 			if o.IDRef != "" {
 				if t := cl.Index.Ops[o.IDRef]; t != nil {
 					o = t
@@ -315,10 +318,11 @@ func (cl *Cluster) buildResource(def *cib.Resource, parent *Resource, inst int) 
 			}
 			iv, _ := cib.ParseIntervalMS(o.Interval)
 			key := o.Name + "_" + strconv.FormatInt(iv, 10) + "_" + o.Role
-			if seen[key] {
+			if i < len(def.Ops) {
+				own[key] = true
+			} else if own[key] {
 				continue
 			}
-			seen[key] = true
 			octx := &cib.RuleContext{Now: cl.Now, Index: cl.Index, RscClass: r.Class, RscProv: r.Provider, RscType: r.Type, OpName: o.Name, OpInterval: iv, HasOp: true}
 			om := cib.UnpackNVSets(o.Meta, octx, "", nil)
 			op := &Op{ID: o.ID, Name: o.Name, Interval: iv, Role: cib.NormalizeRole(o.Role), Timeout: o.Timeout, OnFail: o.OnFail, Enabled: o.Enabled == "" || isTrue(o.Enabled), Meta: om,
