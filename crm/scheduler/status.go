@@ -630,7 +630,11 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 			n.Standby = true
 			r.Failed = true
 		case "stop":
-			r.Failed = true
+			// Failed while it is still active; once stopped it shows as
+			// Stopped, but stays stopped.
+			if roleRank(role) > roleRank(RoleStopped) {
+				r.Failed = true
+			}
 			r.NextRole = RoleStopped
 		case "restart-container":
 			r.Failed = true
