@@ -419,11 +419,12 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 		cur = next
 	}
 	cl.createRecurring(r)
-	if r.Orphan && r.Parent == nil && r.Managed {
-		for _, n := range r.RunningOn {
-			if st := cl.findAction(r, "stop", n); st != nil {
-				d := cl.action(r, "delete", n, 0, false)
-				cl.order(st, d, ordOptional|ordRunnableLeft)
+	if r.Orphan {
+		// The history deletions of the definition checks wait for the
+		// resource's stops.
+		for _, d := range cl.findActions(r, "delete") {
+			for _, st := range cl.findActions(r, "stop") {
+				cl.order(st, d, ordOptional)
 			}
 		}
 	}

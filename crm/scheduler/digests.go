@@ -16,7 +16,11 @@ func (cl *Cluster) checkDefinitions() {
 	cfg := digest.Config{CIB: &cl.CIB.Config, Index: cl.Index, Now: cl.Now}
 	opts := digest.Options{Sanitized: cl.Sanitized, CIBFeatureSet: cl.CIB.GetAttr("crm_feature_set")}
 	for _, r := range cl.primitives {
-		if r.Orphan || r.Def == nil {
+		if r.Orphan {
+			cl.deleteOrphanHistory(r)
+			continue
+		}
+		if r.Def == nil {
 			continue
 		}
 		if !r.Managed {
@@ -147,6 +151,8 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 			}
 		case "clear_failcount":
 			cl.action(r, "clear_failcount", e.node, 0, false)
+		case "delete":
+			cl.action(r, "delete", e.node, 0, false)
 		case "unfence":
 			cl.triggerUnfencing(e.node, e.reason)
 		}
@@ -347,3 +353,25 @@ func (cl *Cluster) orphanFailcountClears() {
 // resource, which Pacemaker schedules after probes and before the
 // resources' own actions.
 func (a *Action) OrphanClear() bool { return a.orphanClear }
+
+// deleteOrphanHistory schedules the deletion of an orphaned resource's
+// history (lrm_delete) on every node that can run resources and has some,
+// after any stop there, as Pacemaker's definition checks do. Orphaned
+// instances of anonymous clones and failed orphans keep theirs.
+func (cl *Cluster) deleteOrphanHistory(r *Resource) {
+	if top := r.Top(); top != r && top.IsClone() && !top.GloballyUnique {
+		return
+	}
+	if r.Failed {
+		return
+	}
+	for _, n := range cl.Nodes {
+		if _, ok := r.opHistory[n.Name]; !ok {
+			continue
+		}
+		if !n.Maintenance && (!n.Online || n.Shutdown || n.Unclean || n.Standby) {
+			continue
+		}
+		r.early = append(r.early, earlyAction{task: "delete", node: n})
+	}
+}
