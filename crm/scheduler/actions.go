@@ -553,6 +553,17 @@ func (cl *Cluster) createActiveRecurring(r *Resource) {
 		if start != nil {
 			cl.order(start, m, ordImpliesThen|ordRunnableLeft)
 		}
+		// A monitor for the new role waits for the role change.
+		switch {
+		case r.NextRole == RolePromoted:
+			for _, p := range cl.findActions(r, "promote") {
+				cl.order(p, m, ordOptional|ordRunnableLeft)
+			}
+		case r.Role == RolePromoted:
+			for _, d := range cl.findActions(r, "demote") {
+				cl.order(d, m, ordOptional|ordRunnableLeft)
+			}
+		}
 	}
 }
 

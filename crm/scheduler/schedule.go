@@ -1317,18 +1317,44 @@ func (cl *Cluster) antiColocationOrderings() {
 		}
 		return r
 	}
+	// loses lists the actions that make a resource lose a role, gains
+	// those that make it gain one.
+	loses := func(role string) []string {
+		switch role {
+		case RolePromoted:
+			return []string{"demote"}
+		case RoleUnpromoted:
+			return []string{"stop", "promote"}
+		}
+		return []string{"stop"}
+	}
+	gains := func(role string) []string {
+		switch role {
+		case RolePromoted:
+			return []string{"promote"}
+		case RoleUnpromoted:
+			return []string{"start", "demote"}
+		}
+		return []string{"start"}
+	}
 	for _, co := range cl.colocations {
 		if co.score > -cib.Infinity || co.id == "group:internal_colocation" {
 			continue
 		}
-		a, b := top(co.primary), top(co.dependent)
-		for _, p := range [][2]*Resource{{a, b}, {b, a}} {
-			for _, f := range childDone(cl, p[0], "stop") {
-				for _, t := range childAction(cl, p[1], "start") {
-					if f.Node != nil && t.Node != nil && f.Node != t.Node {
-						continue
+		a, b := top(co.dependent), top(co.primary)
+		pairs := [][2]*Resource{{a, b}, {b, a}}
+		roles := [][2]string{{co.depRole, co.primRole}, {co.primRole, co.depRole}}
+		for i, p := range pairs {
+			for _, ft := range loses(roles[i][0]) {
+				for _, tt := range gains(roles[i][1]) {
+					for _, f := range childDone(cl, p[0], ft) {
+						for _, t := range childAction(cl, p[1], tt) {
+							if f.Node != nil && t.Node != nil && f.Node != t.Node {
+								continue
+							}
+							cl.order(f, t, ordOptional)
+						}
 					}
-					cl.order(f, t, ordOptional)
 				}
 			}
 		}
