@@ -1057,6 +1057,12 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 			w := int(float64(co.score) / float64(cib.Infinity) * float64(best))
 			prio = cib.AddScores(prio, w)
 		}
+		// A non-negative priority is added to the clone's own score for
+		// the node (its locations and its dependents' preferences), which
+		// becomes the promotion score.
+		if w, ok := c.allowed[n.Name]; ok && prio >= 0 && inst.Managed {
+			prio = cib.AddScores(prio, w)
+		}
 		cands = append(cands, cand{inst, n, prio})
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
