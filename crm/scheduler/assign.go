@@ -1003,9 +1003,6 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 		prio := -1
 		if v, ok := cl.promotionAttr(inst, n); ok {
 			prio = v
-		} else if inst.Role == RolePromoted {
-			// A promoted instance keeps its (meta) priority.
-			prio = inst.Priority
 		}
 		if inst.TargetRole == RoleUnpromoted || inst.TargetRole == RoleStarted && isTrue(inst.Meta["target-role-unpromoted"]) {
 			prio = -cib.Infinity
