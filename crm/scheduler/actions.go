@@ -196,7 +196,11 @@ func (cl *Cluster) updateRunnable(a *Action) {
 			a.Runnable = false
 			a.setReason("no quorum", true)
 		case "freeze":
-			if !r.Active() || roleRank(r.NextRole) > roleRank(r.Role) {
+			cur := r.Role
+			if cur == RoleStarted && r.NextRole == RoleUnpromoted {
+				cur = RoleUnpromoted // a running promotable instance is unpromoted
+			}
+			if !r.Active() || roleRank(r.NextRole) > roleRank(cur) {
 				a.Runnable = false
 				a.setReason("quorum freeze", true)
 			}

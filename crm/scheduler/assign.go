@@ -1020,8 +1020,14 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 			}
 			match := false
 			if co.primary.IsClone() {
+				// Only a role-specific colocation with a promotable clone
+				// looks for a compatible instance; with any other clone
+				// the priority is left alone.
+				if !co.primary.Promotable || co.primRole == "" {
+					continue
+				}
 				for _, pi := range co.primary.Children {
-					if pi.assignedNode() == n && (co.primRole == "" || pi.NextRole == co.primRole || (co.primRole == RoleStarted)) {
+					if pi.assignedNode() == n && (pi.NextRole == co.primRole || co.primRole == RoleStarted) {
 						match = true
 					}
 				}
@@ -1076,7 +1082,10 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 	perNode := map[string]int{}
 	for _, cd := range cands {
 		role := RoleUnpromoted
-		if cd.priority >= 0 && promoted < c.PromotedMax && perNode[cd.node.Name] < c.PromotedNodeMax && c.TargetRole != RoleUnpromoted {
+		if cd.priority >= 0 && promoted < c.PromotedMax && perNode[cd.node.Name] < c.PromotedNodeMax && c.TargetRole != RoleUnpromoted &&
+			// Without quorum under no-quorum-policy=freeze nothing new
+			// is promoted.
+			(cl.HaveQuorum || cl.NoQuorumPolicy != "freeze" || cd.inst.Role == RolePromoted) {
 			promoted++
 			perNode[cd.node.Name]++
 			role = RolePromoted
