@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/digest"
@@ -170,7 +171,8 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 				cl.triggerUnfencing(n, "Device definition changed")
 			}
 			cl.action(r, "delete", n, 0, false)
-			cl.action(r, "clear_failcount", n, 0, false)
+			// Found while unpacking the history, before the deletion.
+			cl.action(r, "clear_failcount", n, 0, false).unpacked = true
 		}
 	}
 	for _, n := range r.clearFailcount {
@@ -296,6 +298,7 @@ func opFailed(op *cib.LRMOp) bool {
 // but is still recorded, found while walking the node's history as Pacemaker
 // does: an entry at least failure-timeout old triggers it.
 func (cl *Cluster) expiredFailcountClears(r *Resource) {
+	cl.changedFailureClears(r)
 	if r.FailureTimeout <= 0 {
 		return
 	}
@@ -373,5 +376,38 @@ func (cl *Cluster) deleteOrphanHistory(r *Resource) {
 			continue
 		}
 		r.early = append(r.early, earlyAction{task: "delete", node: n})
+	}
+}
+
+// changedFailureClears schedules clear_failcount on each online node whose
+// recorded last failure of a start or monitor was for other parameters than
+// the resource has now, as Pacemaker does while unpacking the status (the
+// failure no longer says anything about the current definition).
+func (cl *Cluster) changedFailureClears(r *Resource) {
+	if r.Orphan || r.Def == nil {
+		return
+	}
+	cfg := digest.Config{CIB: &cl.CIB.Config, Index: cl.Index, Now: cl.Now}
+	opts := digest.Options{Sanitized: cl.Sanitized, CIBFeatureSet: cl.CIB.GetAttr("crm_feature_set")}
+	for _, n := range cl.Nodes {
+		if !n.Online {
+			continue
+		}
+		for _, op := range r.opHistory[n.Name] {
+			if !strings.HasSuffix(op.ID, "_last_failure_0") || (op.Operation != "start" && op.Operation != "monitor") {
+				continue
+			}
+			if cl.failureExpired(r, n, op) {
+				continue // expired: handled by expiredFailcountClears
+			}
+			in, err := digest.FromCIB(cfg, digest.NodeAttrs(n.Attrs), r.BaseID, op.Operation, op.Interval)
+			if err != nil {
+				continue
+			}
+			switch digest.Compare(in, digest.RecordedFromLRMOp(op), opts).Result {
+			case digest.Mismatch, digest.Restart:
+				cl.action(r, "clear_failcount", n, 0, false).unpacked = true
+			}
+		}
 	}
 }

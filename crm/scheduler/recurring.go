@@ -117,8 +117,14 @@ func (cl *Cluster) cancelStoppedOn(r *Resource, n *Node, op *Op) {
 // the recurring operation task/interval as active: recorded, not pending,
 // and not older than r's last start or stop there.
 func recurringActiveOn(r *Resource, n *Node, task string, interval int64) bool {
+	return recurringActiveIndex(r, n, task, interval) >= 0
+}
+
+// recurringActiveIndex is recurringActiveOn giving the position (in call
+// order) of the first history entry that shows the operation active, or -1.
+func recurringActiveIndex(r *Resource, n *Node, task string, interval int64) int {
 	if !n.Online {
-		return false
+		return -1
 	}
 	ops := r.opHistory[n.Name]
 	start, stop := -1, -1
@@ -137,10 +143,10 @@ func recurringActiveOn(r *Resource, n *Node, task string, interval int64) bool {
 			continue
 		}
 		if o.Operation == task && o.Interval == interval && o.OpStatus != execPending {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // orderStoppedRecurring orders each Stopped-role recurring operation after
@@ -169,6 +175,20 @@ func (cl *Cluster) orderStoppedRecurring() {
 			cl.order(st, m, ordImpliesThen|ordRunnableLeft)
 		}
 	}
+}
+
+// HistoryIndex gives, for an action ActiveInHistory reports, the position
+// in call order of the history entry it comes from (Pacemaker creates those
+// actions in that order), or -1.
+func (a *Action) HistoryIndex() int {
+	if a.Rsc == nil || a.Node == nil || a.Interval == 0 {
+		return -1
+	}
+	task := a.Task
+	if task == "cancel" {
+		task = "monitor"
+	}
+	return recurringActiveIndex(a.Rsc, a.Node, task, a.Interval)
 }
 
 // ActiveInHistory reports whether a is a recurring operation that its node's

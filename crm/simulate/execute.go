@@ -80,6 +80,9 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 				if ri, rj := unpackRank(out[i]), unpackRank(out[j]); ri != rj {
 					return ri > rj
 				}
+				if hi, hj := out[i].HistoryIndex(), out[j].HistoryIndex(); hi != hj {
+					return hi > hj
+				}
 			}
 			return out[i].ID > out[j].ID
 		})
