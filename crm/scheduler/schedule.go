@@ -812,6 +812,9 @@ func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
 		opt, run := ca.Optional, ca.Runnable
 		// Children get the first action's cluster-wide flags.
 		cl.clusterWideFlags = true
+		// Printing flags are the collective action's own: they do not
+		// reach its children's actions.
+		cf &^= ordImpliesThenPrinted | ordImpliesFirstPrinted
 		if cl.applyEdge(f, ca, cf) {
 			cl.applyEdge(f, ca, cf)
 		}
@@ -872,6 +875,9 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 			continue
 		}
 		cl.clusterWideFlags = true
+		// Printing flags are the collective action's own: they do not
+		// reach its children's actions.
+		cf &^= ordImpliesThenPrinted | ordImpliesFirstPrinted
 		if cl.applyEdge(f, ca, cf) {
 			changed = true
 		}
