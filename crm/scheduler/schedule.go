@@ -486,8 +486,9 @@ func (cl *Cluster) inhibit(r *Resource) {
 				a.Optional = true
 				a.Runnable = false
 			case "stop":
+				// No reason: Pacemaker's interleaved ordering makes the
+				// start unrunnable, and the restart then requires the stop.
 				a.Optional = false
-				a.setReason("node availability", false)
 			}
 			if a.Interval > 0 {
 				a.Optional = true
