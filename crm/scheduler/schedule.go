@@ -735,6 +735,10 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 	// Most recent ordering first, except that unfencing goes before the
 	// rest: a start waiting for its node's unfencing names it as the
 	// reason even when another ordering also requires the start.
+	// A change of a itself reaches its successors once all its inputs
+	// are applied (Pacemaker updates "then" actions that way); a change
+	// of an input is followed at once.
+	tOpt, tRun := a.Optional, a.Runnable
 	if cl.Unfencing {
 		for i := len(a.before) - 1; i >= 0; i-- {
 			if e := a.before[i]; isUnfence(e.first) {
@@ -747,19 +751,23 @@ func (cl *Cluster) updateAction(a *Action, depth int) {
 			cl.pullEdge(a, e, depth)
 		}
 	}
+	if a.Optional != tOpt || a.Runnable != tRun {
+		for _, e2 := range a.after {
+			cl.updateAction(e2.then, depth+1)
+		}
+	}
 }
 
 func isUnfence(a *Action) bool { return a.Task == "stonith" && a.FenceAction == "on" }
 
-// pullEdge applies one ordering into its "then" action a and follows any
-// change of either side depth-first.
+// pullEdge applies one ordering into its "then" action a and follows a
+// change of the first action depth-first (updateAction follows a's).
 func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) {
 	f := e.first
 	if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
 		cl.refreshCollectiveAction(f)
 	}
 	fOpt, fRun := f.Optional, f.Runnable
-	tOpt, tRun := a.Optional, a.Runnable
 	if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
 		// A collective "then" is summarised from its children too
 		// (a clone's "promoted" is required once an instance's
@@ -774,11 +782,6 @@ func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) {
 	}
 	if f.Optional != fOpt || f.Runnable != fRun {
 		cl.updateAction(f, depth+1)
-	}
-	if a.Optional != tOpt || a.Runnable != tRun {
-		for _, e2 := range a.after {
-			cl.updateAction(e2.then, depth+1)
-		}
 	}
 }
 
@@ -897,9 +900,14 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 	// one of its instances' actions is (Pacemaker derives a collective
 	// action's flags from its children), even if an ordering made the
 	// clone action itself unrunnable.
-	if !f.Runnable && f.Node == nil && f.Rsc != nil && f.Rsc.Kind == cib.KindClone && t.Rsc != nil && t.Rsc.Top() == f.Rsc && cl.anyInstanceRunnable(f) {
+	if !f.Runnable && f.Node == nil && f.Rsc != nil && f.Rsc.Kind == cib.KindClone && t.Rsc != nil && cl.anyInstanceRunnable(f) {
 		f.Runnable = true
 		defer func() { f.Runnable = false }()
+	}
+	// Likewise it is required as soon as one of its instances' actions is,
+	// whether or not that has reached the clone action yet.
+	if f.Optional && f.Pseudo && f.Node == nil && f.Rsc != nil && f.Rsc.Kind == cib.KindClone && (t.Rsc == nil || t.Rsc.Top() != f.Rsc) && cl.anyInstanceRequired(f) {
+		f.Optional = false
 	}
 	if flags&ordThenCancelsFirst != 0 && !f.Optional && t.Rsc != nil && t.Task == "reload-agent" {
 		// A required stop makes the reload pointless.
@@ -1260,6 +1268,29 @@ func (cl *Cluster) anyInstanceRunnable(a *Action) bool {
 			continue
 		}
 		if ca := cl.findAction(c, task, nil); ca != nil && ca.Runnable {
+			return true
+		}
+	}
+	return false
+}
+
+// anyInstanceRequired reports whether one of the instances of a clone
+// action's resource has a required action of the same kind.
+func (cl *Cluster) anyInstanceRequired(a *Action) bool {
+	task := a.Task
+	if t, ok := doneToTask[task]; ok {
+		task = t
+	}
+	for _, c := range a.Rsc.Children {
+		if c.Kind == cib.KindPrimitive {
+			for _, x := range cl.findActions(c, task) {
+				if !x.link && !x.Optional {
+					return true
+				}
+			}
+			continue
+		}
+		if ca := cl.findAction(c, task, nil); ca != nil && !ca.Optional {
 			return true
 		}
 	}
