@@ -4,7 +4,10 @@
 # (test/cluster/pcmk-failover.impl) in the same 3-node netns lab, with the
 # same client poller and fault injection (../shared/tools/pcmk-lab), for the
 # crash, crash-dc-svc and standby scenarios; then one table per scenario
-# with both implementations.
+# with all implementations: pacemaker, gocrm (the Pacemaker lab's group
+# unchanged: resource-agents' IPaddr2 + anything), gocrm-native (gocrm's
+# own agents: ocf:gocrm:IPaddr2 + ocf:gocrm:httpd, test/cluster/pcmklab/
+# cib-native.crm).
 #
 # Needs root, ../shared/tools/pcmk-lab and, for the Pacemaker side, the
 # Debian packages pacemaker corosync resource-agents crmsh fence-agents
@@ -13,7 +16,7 @@
 # scenario and implementation at RUNS=5.
 #
 # Environment: RUNS (default 5), SCENARIOS (default "crash crash-dc-svc
-# standby"), IMPLS (default "pacemaker gocrm"), OUT (default
+# standby"), IMPLS (default "pacemaker gocrm gocrm-native"), OUT (default
 # /tmp/bench-failover), GO (default go).
 set -u
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -21,7 +24,7 @@ LAB=$ROOT/../shared/tools/pcmk-lab
 GO=${GO:-go}
 RUNS=${RUNS:-5}
 SCENARIOS=${SCENARIOS:-crash crash-dc-svc standby}
-IMPLS=${IMPLS:-pacemaker gocrm}
+IMPLS=${IMPLS:-pacemaker gocrm gocrm-native}
 OUT=${OUT:-/tmp/bench-failover}
 
 if [ ! -x "$LAB/pcmk-failover.sh" ]; then
@@ -52,9 +55,16 @@ for s in $SCENARIOS; do
 	for impl in $IMPLS; do
 		label=$impl-$s
 		args=(--scenario "$s" --runs "$RUNS" --label "$label" --out "$OUT/$label")
-		[ "$impl" = gocrm ] && args+=(--impl "$ROOT/test/cluster/pcmk-failover.impl")
+		cib=
+		case $impl in
+		gocrm) args+=(--impl "$ROOT/test/cluster/pcmk-failover.impl") ;;
+		gocrm-native)
+			args+=(--impl "$ROOT/test/cluster/pcmk-failover.impl")
+			cib=$ROOT/test/cluster/pcmklab/cib-native.crm
+			;;
+		esac
 		echo "=== $impl, scenario $s, $RUNS runs"
-		if (cd "$LAB" && ./pcmk-failover.sh "${args[@]}") >"$OUT/$label.log" 2>&1; then
+		if (cd "$LAB" && GOCRM_CIB=${cib:-${GOCRM_CIB:-}} ./pcmk-failover.sh "${args[@]}") >"$OUT/$label.log" 2>&1; then
 			dirs+=("$OUT/$label")
 		else
 			echo "bench/failover.sh: $label failed (see $OUT/$label.log)" >&2
