@@ -423,15 +423,6 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 		cur = next
 	}
 	cl.createRecurring(r)
-	if r.Orphan {
-		// The history deletions of the definition checks wait for the
-		// resource's stops.
-		for _, d := range cl.findActions(r, "delete") {
-			for _, st := range cl.findActions(r, "stop") {
-				cl.order(st, d, ordOptional)
-			}
-		}
-	}
 }
 
 func stepDown(role string) string {

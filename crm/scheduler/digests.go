@@ -16,6 +16,7 @@ import (
 func (cl *Cluster) checkDefinitions() {
 	cfg := digest.Config{CIB: &cl.CIB.Config, Index: cl.Index, Now: cl.Now}
 	opts := digest.Options{Sanitized: cl.Sanitized, CIBFeatureSet: cl.CIB.GetAttr("crm_feature_set")}
+	cl.deleteOtherAgentHistory()
 	for _, r := range cl.primitives {
 		if r.Orphan {
 			cl.deleteOrphanHistory(r)
@@ -186,15 +187,10 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 // definitionActions adds the actions decided by checkDefinitions once the
 // resource's normal actions exist.
 func (cl *Cluster) definitionActions(r *Resource) {
-	for _, n := range cl.Nodes {
-		if !r.agentChanged[n.Name] {
-			continue
-		}
-		d := cl.findAction(r, "delete", n)
-		if d == nil {
-			continue
-		}
-		if st := cl.findAction(r, "stop", n); st != nil {
+	// A history deletion comes after the resource's stops and before its
+	// starts, wherever they are (Pacemaker orders them resource-wide).
+	for _, d := range cl.findActions(r, "delete") {
+		for _, st := range cl.findActions(r, "stop") {
 			cl.order(st, d, ordOptional)
 		}
 		for _, st := range cl.findActions(r, "start") {
@@ -407,6 +403,33 @@ func (cl *Cluster) changedFailureClears(r *Resource) {
 			switch digest.Compare(in, digest.RecordedFromLRMOp(op), opts).Result {
 			case digest.Mismatch, digest.Restart:
 				cl.action(r, "clear_failcount", n, 0, false).unpacked = true
+			}
+		}
+	}
+}
+
+// deleteOtherAgentHistory deletes, on nodes that can run resources, a
+// history entry recorded for another agent (class, provider or type) by a
+// resource that is not active there. Like Pacemaker's definition check, it
+// finds the resource by the entry's id: the resource's own id, or the
+// history id an anonymous clone instance was last found under.
+func (cl *Cluster) deleteOtherAgentHistory() {
+	for _, ns := range cl.CIB.Status.Nodes {
+		n := cl.stateNode(ns)
+		if n == nil || (!n.Maintenance && (!n.Online || n.Shutdown || n.Unclean || n.Standby)) {
+			continue
+		}
+		for _, lr := range ns.Resources {
+			if len(lr.Ops) == 0 || lr.Type == "" {
+				continue
+			}
+			for _, r := range cl.primitives {
+				if r.Orphan || (r.ID != lr.ID && r.cloneName != lr.ID) || r.runsOn(n) {
+					continue
+				}
+				if lr.Type != r.Type || lr.Class != r.Class || lr.Provider != r.Provider {
+					r.early = append(r.early, earlyAction{task: "delete", node: n})
+				}
 			}
 		}
 	}
