@@ -265,6 +265,8 @@ func (cl *Cluster) internalOrderings() {
 						cl.order(a, ded, 0)
 					}
 				}
+				cl.order(stopped, pr, ordOptional)
+				cl.order(ded, start, ordOptional)
 				cl.order(running, pr, ordOptional)
 				cl.order(ded, stop, ordOptional)
 				cl.order(ded, pr, ordOptional)
