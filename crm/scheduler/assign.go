@@ -1041,32 +1041,29 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 				prio = -cib.Infinity
 			}
 		}
-		for _, co := range c.withThis {
-			if co.primRole != RolePromoted || !cl.hasInfluence(co) {
-				continue
-			}
-			// The dependent's preference for this node, scaled.
-			dep := co.dependent
-			if dep.Parent != nil && dep.Parent.Kind == cib.KindGroup {
-				dep = dep.Parent
-			}
-			best := cl.bestScoreMatching(dep, "#uname", n.Name)
-			if co.score >= cib.Infinity || best <= -cib.Infinity {
-				if dn := dep.assignedNode(); dn == n {
-					prio = cib.AddScores(prio, co.score)
-				}
-				continue
-			}
-			w := int(float64(co.score) / float64(cib.Infinity) * float64(best))
-			prio = cib.AddScores(prio, w)
-		}
-		// A non-negative priority is added to the clone's own score for
-		// the node (its locations and its dependents' preferences), which
-		// becomes the promotion score.
-		if w, ok := c.allowed[n.Name]; ok && prio >= 0 && inst.Managed {
-			prio = cib.AddScores(prio, w)
-		}
 		cands = append(cands, cand{inst, n, prio})
+	}
+	// As Pacemaker: each non-negative priority is added to the clone's own
+	// score for its instance's node (its locations and its dependents'
+	// preferences); the preferences of resources colocated with the
+	// promoted role are merged in (only where they keep a score positive),
+	// and the node's score becomes the instance's promotion score.
+	weights := copyScores(c.allowed)
+	for _, cd := range cands {
+		if cd.priority >= 0 && cd.inst.Managed {
+			weights[cd.node.Name] = cib.AddScores(weights[cd.node.Name], cd.priority)
+		}
+	}
+	for _, co := range c.withThis {
+		if co.primRole != RolePromoted || !cl.hasInfluence(co) {
+			continue
+		}
+		weights = cl.addColocatedScores(co.dependent, weights, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, true, map[*Resource]bool{})
+	}
+	for i, cd := range cands {
+		if cd.priority >= 0 && cd.inst.Managed {
+			cands[i].priority = weights[cd.node.Name]
+		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool {
 		if cands[i].priority != cands[j].priority {
