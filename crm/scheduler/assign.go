@@ -179,6 +179,16 @@ func (cl *Cluster) expandGroups(r *Resource) {
 	}
 	first := r.Children[0]
 	for _, co := range r.thisWith {
+		if co.score >= cib.Infinity {
+			// A mandatory colocation binds every member, not only
+			// through the first (which may be unable to move).
+			for _, m := range r.Children[1:] {
+				cp := *co
+				cp.dependent = m
+				cp.excludeOnly = true
+				m.thisWith = append(m.thisWith, &cp)
+			}
+		}
 		co.dependent = first
 		first.thisWith = append(first.thisWith, co)
 	}
@@ -366,7 +376,7 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 		if nodes[name] {
 			if co.score < cib.Infinity {
 				work[name] = cib.AddScores(co.score, s)
-			} else if w := weight[name]; w != 0 {
+			} else if w := weight[name]; w != 0 && !co.excludeOnly {
 				work[name] = cib.AddScores(w, s)
 			}
 		} else if co.score >= cib.Infinity {

@@ -26,6 +26,10 @@ type colocation struct {
 	primRole  string
 	nodeAttr  string
 	influence bool
+	// excludeOnly marks a group's mandatory colocation as applied to a
+	// member other than the first: it only bans the member from nodes
+	// where the primary is not (the first member carries the rest).
+	excludeOnly bool
 }
 
 // ordering flags
