@@ -829,6 +829,9 @@ func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
 			cl.pushToChildren(f, ca, flags, depth)
 		}
 		if ca.Optional != opt || ca.Runnable != run {
+			// The child's other inputs are applied before its change
+			// goes on to its successors.
+			cl.updateAction(ca, depth+1)
 			for _, e2 := range ca.after {
 				cl.updateAction(e2.then, depth+1)
 			}
