@@ -236,11 +236,6 @@ func (cl *Cluster) internalOrderings() {
 						}
 					}
 				}
-				if i == len(r.Children)-1 && ordered {
-					for _, a := range cStop {
-						cl.order(stop, a, ordImpliesThen)
-					}
-				}
 			}
 			if r.Kind == cib.KindClone && r.Promotable {
 				pr, prd := cl.findAction(r, "promote", nil), cl.findAction(r, "promoted", nil)
