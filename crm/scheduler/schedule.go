@@ -1254,43 +1254,33 @@ func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
 // anyInstanceRunnable reports whether one of the instances of clone action
 // a's resource has a runnable action of the same task.
 func (cl *Cluster) anyInstanceRunnable(a *Action) bool {
-	task := a.Task
-	if t, ok := doneToTask[task]; ok {
-		task = t
-	}
-	for _, c := range a.Rsc.Children {
-		if c.Kind == cib.KindPrimitive {
-			for _, x := range cl.findActions(c, task) {
-				if !x.link && x.Runnable {
-					return true
-				}
-			}
-			continue
-		}
-		if ca := cl.findAction(c, task, nil); ca != nil && ca.Runnable {
-			return true
-		}
-	}
-	return false
+	return cl.anyInstanceAction(a, func(x *Action) bool { return x.Runnable })
 }
 
-// anyInstanceRequired reports whether one of the instances of a clone
-// action's resource has a required action of the same kind.
+// anyInstanceRequired reports whether one of the instances of clone action
+// a's resource has a required action of the same task.
 func (cl *Cluster) anyInstanceRequired(a *Action) bool {
+	return cl.anyInstanceAction(a, func(x *Action) bool { return !x.Optional })
+}
+
+// anyInstanceAction reports whether an action of the same task (start for
+// running, ...) of one of the instances of clone action a's resource
+// satisfies ok.
+func (cl *Cluster) anyInstanceAction(a *Action, ok func(*Action) bool) bool {
 	task := a.Task
-	if t, ok := doneToTask[task]; ok {
+	if t, found := doneToTask[task]; found {
 		task = t
 	}
 	for _, c := range a.Rsc.Children {
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, task) {
-				if !x.link && !x.Optional {
+				if !x.link && ok(x) {
 					return true
 				}
 			}
 			continue
 		}
-		if ca := cl.findAction(c, task, nil); ca != nil && !ca.Optional {
+		if ca := cl.findAction(c, task, nil); ca != nil && ok(ca) {
 			return true
 		}
 	}
