@@ -414,6 +414,16 @@ func (cl *Cluster) changedFailureClears(r *Resource) {
 // finds the resource by the entry's id: the resource's own id, or the
 // history id an anonymous clone instance was last found under.
 func (cl *Cluster) deleteOtherAgentHistory() {
+	byHistoryID := map[string][]*Resource{}
+	for _, r := range cl.primitives {
+		if r.Orphan {
+			continue
+		}
+		byHistoryID[r.ID] = append(byHistoryID[r.ID], r)
+		if r.cloneName != "" && r.cloneName != r.ID {
+			byHistoryID[r.cloneName] = append(byHistoryID[r.cloneName], r)
+		}
+	}
 	for _, ns := range cl.CIB.Status.Nodes {
 		n := cl.stateNode(ns)
 		if n == nil || (!n.Maintenance && (!n.Online || n.Shutdown || n.Unclean || n.Standby)) {
@@ -423,8 +433,8 @@ func (cl *Cluster) deleteOtherAgentHistory() {
 			if len(lr.Ops) == 0 || lr.Type == "" {
 				continue
 			}
-			for _, r := range cl.primitives {
-				if r.Orphan || (r.ID != lr.ID && r.cloneName != lr.ID) || r.runsOn(n) {
+			for _, r := range byHistoryID[lr.ID] {
+				if r.runsOn(n) {
 					continue
 				}
 				if lr.Type != r.Type || lr.Class != r.Class || lr.Provider != r.Provider {
