@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // ErrInvalid is wrapped by every semantic error in a CIB document (dangling
@@ -39,17 +38,39 @@ func perr(el *Element, format string, args ...any) error {
 
 // Parse reads a CIB XML document. It checks structure and references (id-ref,
 // constraint targets) and returns an error naming the element and line on
-// the first problem. Parse never panics on any input.
+// the first problem. Parse never panics on any input. It is safe for
+// concurrent use; the status section of a large document is parsed by up
+// to GOMAXPROCS goroutines (the caller's included), all finished before it
+// returns, and the result is the same as a sequential parse's. The CIB
+// shares no memory with data.
 func Parse(data []byte) (*CIB, error) {
-	root, err := ParseElement(data)
-	if err != nil {
+	// A large status section is parsed and converted in parallel; any
+	// error there means parsing again sequentially, for the same result.
+	root, sp, err := parseElementSplit(data, true)
+	if err == nil {
+		if c, err := fromElement(root, true, sp); err == nil || sp == nil {
+			return c, err
+		}
+	} else if !errors.Is(err, errSplitFailed) {
 		return nil, err
 	}
-	return FromElement(root)
+	if root, err = parseElementSeq(data); err != nil {
+		return nil, err
+	}
+	// The tree is Parse's own: the CIB may share its attribute lists.
+	return fromElement(root, true, nil)
 }
 
-// FromElement converts an Element tree rooted at <cib> into a CIB.
+// FromElement converts an Element tree rooted at <cib> into a CIB. The CIB
+// shares no memory with the tree, which the caller may keep changing.
 func FromElement(root *Element) (*CIB, error) {
+	return fromElement(root, false, nil)
+}
+
+// fromElement is FromElement; with share, the status section's values keep
+// the tree's attribute lists instead of copying them. sp, when not nil,
+// holds the node states of a split parse, already converted.
+func fromElement(root *Element, share bool, sp *statusSplit) (*CIB, error) {
 	if root.Name != "cib" {
 		return nil, perr(root, "root element must be <cib>")
 	}
@@ -62,13 +83,23 @@ func FromElement(root *Element) (*CIB, error) {
 		return nil, err
 	}
 	if st := root.Child("status"); st != nil {
-		for _, ns := range st.Children {
+		pre := sp != nil && sp.convert && sp.status == st && len(sp.states) == len(st.Children)
+		if sp != nil && sp.convert && !pre {
+			// The split's stand-in elements cannot be converted here.
+			return nil, errSplitFailed
+		}
+		for i, ns := range st.Children {
 			if ns.Name != "node_state" {
 				continue
 			}
-			n, err := parseNodeState(ns)
-			if err != nil {
-				return nil, err
+			var n *NodeState
+			if pre && sp.states[i] != nil {
+				n = sp.states[i]
+			} else {
+				var err error
+				if n, err = parseNodeState(ns, share); err != nil {
+					return nil, err
+				}
 			}
 			c.Status.Nodes = append(c.Status.Nodes, n)
 		}
@@ -537,108 +568,8 @@ func parseConstraint(el *Element) (Constraint, error) {
 	}
 }
 
-func parseNodeState(el *Element) (*NodeState, error) {
-	n := &NodeState{ID: el.Get("id"), Uname: el.Get("uname"), InCCM: el.Get("in_ccm"), Crmd: el.Get("crmd"), Join: el.Get("join"),
-		Expected: el.Get("expected"), Attrs: append([]Attr(nil), el.Attrs...), Line: el.Line}
-	if n.ID == "" {
-		n.ID = n.Uname
-	}
-	if n.ID == "" {
-		return nil, perr(el, "missing id and uname")
-	}
-	for _, ch := range el.Children {
-		switch ch.Name {
-		case "transient_attributes":
-			n.HasTransient = true
-			n.TransientID = ch.Get("id")
-			for _, s := range ch.Children {
-				if s.Name != "instance_attributes" {
-					continue
-				}
-				set, err := parseNVSet(s)
-				if err != nil {
-					return nil, err
-				}
-				n.Transient = append(n.Transient, set)
-			}
-		case "lrm":
-			n.HasLRM = true
-			n.LRMID = ch.Get("id")
-			lr := ch.Child("lrm_resources")
-			if lr == nil {
-				continue
-			}
-			for _, r := range lr.Children {
-				if r.Name != "lrm_resource" {
-					continue
-				}
-				res := &LRMResource{ID: r.Get("id"), Class: r.Get("class"), Provider: r.Get("provider"), Type: r.Get("type"), Container: r.Get("container"),
-					Attrs: append([]Attr(nil), r.Attrs...)}
-				if res.ID == "" {
-					return nil, perr(r, "missing id")
-				}
-				for _, o := range r.Children {
-					if o.Name != "lrm_rsc_op" {
-						continue
-					}
-					op, err := parseLRMOp(o)
-					if err != nil {
-						return nil, err
-					}
-					res.Ops = append(res.Ops, op)
-				}
-				n.Resources = append(n.Resources, res)
-			}
-		}
-	}
-	return n, nil
-}
-
-func atoiDefault(s string, def int) int {
-	if s == "" {
-		return def
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return def
-	}
-	return v
-}
-
-func parseLRMOp(el *Element) (*LRMOp, error) {
-	op := &LRMOp{Attrs: append([]Attr(nil), el.Attrs...)}
-	op.ID = el.Get("id")
-	op.Operation = el.Get("operation")
-	op.OperationKey = el.Get("operation_key")
-	if op.ID == "" {
-		return nil, perr(el, "missing id")
-	}
-	if op.Operation == "" {
-		return nil, perr(el, "missing operation")
-	}
-	if iv := el.Get("interval"); iv != "" {
-		// Status intervals are recorded in milliseconds.
-		ms, err := strconv.ParseInt(strings.TrimSpace(iv), 10, 64)
-		if err != nil {
-			ms, err = ParseIntervalMS(iv)
-			if err != nil {
-				return nil, perr(el, "interval: %v", err)
-			}
-		}
-		op.Interval = ms
-	}
-	op.OpStatus = atoiDefault(el.Get("op-status"), 0)
-	op.RCCode = atoiDefault(el.Get("rc-code"), 0)
-	op.CallID = atoiDefault(el.Get("call-id"), 0)
-	op.OpDigest = el.Get("op-digest")
-	op.TransitionKey = el.Get("transition-key")
-	op.TransitionMagic = el.Get("transition-magic")
-	op.LastRCChange, _ = strconv.ParseInt(el.Get("last-rc-change"), 10, 64)
-	op.LastRun, _ = strconv.ParseInt(el.Get("last-run"), 10, 64)
-	op.ExitReason = el.Get("exit-reason")
-	op.OnNode = el.Get("on_node")
-	return op, nil
-}
-
 // ParseLRMOpElement converts an <lrm_rsc_op> element into an LRMOp.
-func ParseLRMOpElement(el *Element) (*LRMOp, error) { return parseLRMOp(el) }
+func ParseLRMOpElement(el *Element) (*LRMOp, error) {
+	var sc statusConv
+	return sc.lrmOp(el)
+}

@@ -138,3 +138,19 @@ func BenchmarkParseElementStd(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseSequential is Parse without the parallel status split.
+func BenchmarkParseSequential(b *testing.B) {
+	data := benchCIB(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		root, err := parseElementSeq(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := fromElement(root, true, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package cib
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -111,10 +112,29 @@ type xmlParser struct {
 	attrs []Attr
 	kids  []*Element
 	chunk strings.Builder
+
+	// depthBase is the nesting depth of the fragment being parsed (see
+	// xmltree_split.go); split, when set, parses the status section's
+	// children in parallel.
+	depthBase int
+	split     *statusSplit
+	// With recycle, element slabs are kept in elemSlabs (slabNext of them
+	// in use) so that recycleElements can hand them out again.
+	recycle   bool
+	elemSlabs [][]Element
+	slabNext  int
 }
 
 // parseElementFast is ParseElement's implementation.
 func parseElementFast(data []byte) (*Element, error) {
+	if root, _, err := parseElementSplit(data, false); err == nil || !errors.Is(err, errSplitFailed) {
+		return root, err
+	}
+	return parseElementSeq(data)
+}
+
+// parseElementSeq parses data in one pass, without the status split.
+func parseElementSeq(data []byte) (*Element, error) {
 	p := &xmlParser{data: data, line: 1, names: make(map[string]*xname, 64)}
 	return p.document()
 }
@@ -457,10 +477,16 @@ func (p *xmlParser) startTag() (*Element, error) {
 		p.children = append(p.children, el)
 	}
 	if !empty {
-		if len(p.stack) >= maxXMLDepth {
+		if len(p.stack)+p.depthBase >= maxXMLDepth {
 			return nil, p.errf("elements nested deeper than %d", maxXMLDepth)
 		}
 		p.stack = append(p.stack, openElem{el: el, name: en, childStart: len(p.children), textStart: len(p.textAcc)})
+		if p.split != nil && !p.split.seen && len(p.stack) == 2 && en.s == "status" {
+			p.split.seen = true
+			if err := p.splitStatus(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return el, nil
 }
@@ -891,10 +917,31 @@ func (p *xmlParser) doctype() error {
 
 func (p *xmlParser) newElement() *Element {
 	if len(p.elems) == cap(p.elems) {
-		p.elems = make([]Element, 0, elemSlabSize)
+		switch {
+		case !p.recycle:
+			p.elems = make([]Element, 0, elemSlabSize)
+		case p.slabNext < len(p.elemSlabs):
+			p.elems = p.elemSlabs[p.slabNext][:0]
+			p.slabNext++
+		default:
+			p.elems = make([]Element, 0, elemSlabSize)
+			p.elemSlabs = append(p.elemSlabs, p.elems)
+			p.slabNext++
+		}
 	}
 	p.elems = p.elems[:len(p.elems)+1]
 	return &p.elems[len(p.elems)-1]
+}
+
+// recycleElements lets the next trees reuse the Elements of the trees
+// parsed so far (only with p.recycle set). The caller must no longer use
+// those trees; their attribute lists and strings are not reused.
+func (p *xmlParser) recycleElements() {
+	for _, slab := range p.elemSlabs[:p.slabNext] {
+		clear(slab[:cap(slab)])
+	}
+	p.slabNext = 0
+	p.elems = nil
 }
 
 func (p *xmlParser) allocKids(src []*Element) []*Element {

@@ -37,6 +37,9 @@ type env struct {
 	now    func() time.Time
 	// readFile reads a named file ("-" may mean stdin where supported).
 	readFile func(name string) ([]byte, error)
+	// mapFile, when set, is used instead of readFile by commands that read
+	// a large file once (crm simulate): see mapFileReadOnly.
+	mapFile func(name string) (data []byte, release func(), err error)
 }
 
 // command is one crm subcommand.
@@ -106,6 +109,7 @@ func main() {
 		log:      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		now:      time.Now,
 		readFile: readFileOrStdin,
+		mapFile:  mapFileReadOnly,
 	}
 	args := os.Args[1:]
 	// A global --socket before the command is the same as CRM_SOCKET.

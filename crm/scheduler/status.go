@@ -81,12 +81,14 @@ func (cl *Cluster) unpackStatus() error {
 			order = append(order, ns)
 		}
 	}
+	var hist []historyEntry
 	for _, ns := range order {
 		n := cl.stateNode(ns)
 		for _, lr := range ns.Resources {
-			cl.unpackLRMResource(n, lr)
+			cl.unpackLRMResource(n, lr, &hist)
 		}
 	}
+	fileHistories(hist)
 	if !cl.HaveQuorum && cl.NoQuorumPolicy == "suicide" && cl.StonithEnabled && isTrue(cl.CIB.GetAttr("no-quorum-panic")) {
 		for _, n := range cl.Nodes {
 			if n.Online {
@@ -189,11 +191,22 @@ func targetRC(op *cib.LRMOp) int {
 			}
 		}
 	}
-	parts := strings.Split(k, ":")
-	if len(parts) >= 3 {
-		if v, err := strconv.Atoi(parts[2]); err == nil {
-			return v
-		}
+	// The third colon-separated field, without splitting the whole key.
+	i := strings.IndexByte(k, ':')
+	if i < 0 {
+		return -1
+	}
+	rest := k[i+1:]
+	j := strings.IndexByte(rest, ':')
+	if j < 0 {
+		return -1
+	}
+	field := rest[j+1:]
+	if e := strings.IndexByte(field, ':'); e >= 0 {
+		field = field[:e]
+	}
+	if v, err := strconv.Atoi(field); err == nil {
+		return v
 	}
 	return -1
 }
@@ -347,7 +360,105 @@ func (cl *Cluster) sameAsLastFailure(r *Resource, n *Node, op *cib.LRMOp) bool {
 	return lf != nil && op.Interval > 0 && lf.Operation == op.Operation && lf.Interval == op.Interval
 }
 
-func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
+// historyLess orders a resource's operation history: by call id; an
+// operation and its last_failure entry share one, and then the later
+// last-rc-change is the newer result (as Pacemaker sorts).
+func historyLess(a, b *cib.LRMOp) bool {
+	if a.CallID != b.CallID || a.CallID < 0 {
+		return a.CallID < b.CallID
+	}
+	return a.LastRCChange >= 0 && a.LastRCChange < b.LastRCChange
+}
+
+// sortedHistory returns ops in history order. The result is read only: it
+// is ops itself when already in order (the common case; up to the length
+// sort.SliceStable insertion-sorts in one block, where "no adjacent pair
+// out of order" means it would move nothing), else a sorted copy.
+func sortedHistory(ops []*cib.LRMOp) []*cib.LRMOp {
+	if len(ops) == 0 {
+		return nil
+	}
+	if len(ops) <= 20 {
+		inOrder := true
+		for i := 1; i < len(ops); i++ {
+			if historyLess(ops[i], ops[i-1]) {
+				inOrder = false
+				break
+			}
+		}
+		if inOrder {
+			return ops[:len(ops):len(ops)]
+		}
+	}
+	out := append([]*cib.LRMOp(nil), ops...)
+	sort.SliceStable(out, func(i, j int) bool { return historyLess(out[i], out[j]) })
+	return out
+}
+
+// historyEntry is a resource's operation history on a node, as unpacked.
+// Unpacking goes node by node; the histories are filed into the
+// resources' per-node maps (opHistory, knownOn) afterwards, resource by
+// resource, which touches each map once instead of once per node (nothing
+// reads those maps while the status is unpacked).
+type historyEntry struct {
+	r     *Resource
+	node  string
+	ops   []*cib.LRMOp
+	known bool
+}
+
+// fileHistories files the histories into the resources' maps, keeping
+// their order for each resource (a later entry for the same node wins, as
+// when written directly). Maps still empty are sized for all their
+// entries at once.
+func fileHistories(hist []historyEntry) {
+	if len(hist) == 0 {
+		return
+	}
+	// A stable counting sort by resource (in order of first appearance).
+	group := make(map[*Resource]int32, len(hist)/8)
+	of := make([]int32, len(hist))
+	var count []int32
+	for i, h := range hist {
+		g, ok := group[h.r]
+		if !ok {
+			g = int32(len(count))
+			group[h.r] = g
+			count = append(count, 0)
+		}
+		of[i] = g
+		count[g]++
+	}
+	start := make([]int32, len(count)+1)
+	for g, c := range count {
+		start[g+1] = start[g] + c
+	}
+	next := append([]int32(nil), start[:len(count)]...)
+	sorted := make([]int32, len(hist))
+	for i, g := range of {
+		sorted[next[g]] = int32(i)
+		next[g]++
+	}
+	for g := range count {
+		idx := sorted[start[g]:start[g+1]]
+		r := hist[idx[0]].r
+		if len(r.opHistory) == 0 {
+			r.opHistory = make(map[string][]*cib.LRMOp, len(idx))
+		}
+		if len(r.knownOn) == 0 {
+			r.knownOn = make(map[string]bool, len(idx))
+		}
+		for _, i := range idx {
+			h := &hist[i]
+			r.opHistory[h.node] = h.ops
+			if h.known {
+				r.knownOn[h.node] = true
+			}
+		}
+	}
+}
+
+func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]historyEntry) {
 	r := cl.findInstance(n, lr)
 	if r == nil {
 		return
@@ -359,18 +470,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 	} else {
 		r.cloneName = ""
 	}
-	ops := append([]*cib.LRMOp(nil), lr.Ops...)
-	// By call id; an operation and its last_failure entry share one, and
-	// then the later last-rc-change is the newer result (as Pacemaker
-	// sorts).
-	sort.SliceStable(ops, func(i, j int) bool {
-		a, b := ops[i], ops[j]
-		if a.CallID != b.CallID || a.CallID < 0 {
-			return a.CallID < b.CallID
-		}
-		return a.LastRCChange >= 0 && a.LastRCChange < b.LastRCChange
-	})
-	r.opHistory[n.Name] = ops
+	ops := sortedHistory(lr.Ops)
+	*hist = append(*hist, historyEntry{r: r, node: n.Name, ops: ops})
+	entry := len(*hist) - 1
 	// A shutdown lock recorded in the history keeps the resource on n
 	// until n returns or the lock expires (then the history is deleted).
 	if cl.shutdownLock {
@@ -599,7 +701,7 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource) {
 		}
 	}
 	if known {
-		r.knownOn[n.Name] = true
+		(*hist)[entry].known = true
 	}
 	if role == RoleUnknown {
 		role = RoleStopped

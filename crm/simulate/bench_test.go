@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -39,6 +40,36 @@ func BenchmarkSimulate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := Run(io.Discard, c, Options{Mode: ModeSimulate, Now: fixedNow}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLargeCIB measures what `crm simulate -x F -R` does (parse,
+// unpack, status rendering, scheduling) on the CIB named by
+// $CIB_BENCH_FILE, e.g. the 16 x 5000 file of
+// ../shared/tools/gen_cib.py --nodes 16 --resources 5000 --seed 1.
+func BenchmarkLargeCIB(b *testing.B) {
+	path := os.Getenv("CIB_BENCH_FILE")
+	if path == "" {
+		b.Skip("CIB_BENCH_FILE not set: no large CIB to run on")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Skipf("reading CIB_BENCH_FILE: %v", err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		c, err := cib.Parse(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := Simulate(c, Options{Mode: ModeRun, Now: fixedNow})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteText(io.Discard, r, Options{Mode: ModeRun, Now: fixedNow}); err != nil {
 			b.Fatal(err)
 		}
 	}

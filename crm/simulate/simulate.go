@@ -127,21 +127,29 @@ func countInstances(rs []*scheduler.Resource, res *Result) {
 }
 
 // Simulate computes everything crm_simulate would show for c. It never
-// modifies c.
+// modifies c, and other goroutines may read c meanwhile; it reads c from
+// one goroutine of its own besides the caller's, finished before it
+// returns.
 func Simulate(c *cib.CIB, opts Options) (*Result, error) {
 	if c == nil {
 		return nil, ErrNoCIB
 	}
 	now, ed := effectiveNow(c, opts.Now, opts.Fallback)
 	res := &Result{ExecutionDate: ed, currentCIB: c}
+	// The display facts read only the CIB: gather them on another core
+	// while the CIB is unpacked (both only read c). The goroutine is
+	// waited for before going on, error or not.
+	factsc := make(chan *historyFacts, 1)
+	go func() { factsc <- gatherFacts(c) }()
 	cur, err := scheduler.Unpack(c, now)
+	facts := <-factsc
 	if err != nil {
 		return nil, fmt.Errorf("unpacking current status: %w", err)
 	}
 	res.CurrentCluster = cur
 	res.MaintenanceMode = cur.MaintenanceMode
 	countInstances(cur.Resources, res)
-	res.currentLines = renderStatus(cur, c, true)
+	res.currentLines = renderStatusFacts(cur, facts, true)
 	res.Current = fancyLines(res.currentLines)
 	if opts.Mode == ModeStatus {
 		return res, nil
@@ -150,7 +158,7 @@ func Simulate(c *cib.CIB, opts Options) (*Result, error) {
 	// unpacked cluster is handed to the scheduler (which changes it)
 	// instead of unpacking the CIB a second time.
 	if opts.XML {
-		res.currentXML = statusXML("cluster_status", cur, c)
+		res.currentXML = statusXMLFacts("cluster_status", cur, facts)
 	}
 	res.CurrentCluster = nil
 	res.now = now

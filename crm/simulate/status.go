@@ -32,23 +32,31 @@ func exitText(rc int) string {
 	return "unknown"
 }
 
+// historyKey names one resource's history on one node: the base resource
+// id (clone instance suffix removed) and the node name.
+type historyKey struct{ base, node string }
+
 // historyFacts are display facts derived directly from the CIB status that
-// the scheduler does not expose.
+// the scheduler does not expose. known and ops are only needed for a few
+// resources (asymmetric clusters, on-fail=ignore), so they are built on
+// first use. A historyFacts is used by one goroutine.
 type historyFacts struct {
+	c            *cib.CIB
 	failedProbes []failedProbe
-	// pending maps "base|node" to the pending task (start, stop, monitor,
+	// pending maps a history to its pending task (start, stop, monitor,
 	// probe, ...).
-	pending map[string]string
-	// known maps a base resource id to the nodes with any history for it.
-	known map[string]map[string]bool
-	// ops maps "base|node" to the recorded operations.
-	ops map[string][]*cib.LRMOp
+	pending map[historyKey]string
 	// stateNodes holds the names of nodes with a node_state entry.
 	stateNodes map[string]bool
 	// locks maps a resource history id to its shutdown locks.
 	locks map[string][]shutdownLock
 	// featureSets maps node names to their node_state feature_set.
 	featureSets map[string]string
+
+	// known (base resource id to the nodes with any history for it) and
+	// ops (a history's recorded operations): see knownNodes and opsFor.
+	known map[string]map[string]bool
+	ops   map[historyKey][]*cib.LRMOp
 }
 
 // shutdownLock is a resource history entry's shutdown-lock attribute.
@@ -91,7 +99,8 @@ func stateNodeName(c *cib.CIB, ns *cib.NodeState) string {
 func isProbe(op *cib.LRMOp) bool { return op.Operation == "monitor" && op.Interval == 0 }
 
 func gatherFacts(c *cib.CIB) *historyFacts {
-	f := &historyFacts{pending: map[string]string{}, known: map[string]map[string]bool{}, ops: map[string][]*cib.LRMOp{}, stateNodes: map[string]bool{}, locks: map[string][]shutdownLock{}, featureSets: map[string]string{}}
+	f := &historyFacts{c: c, pending: map[historyKey]string{}, stateNodes: map[string]bool{}, locks: map[string][]shutdownLock{}, featureSets: map[string]string{}}
+	var completed map[string]bool
 	for _, ns := range c.Status.Nodes {
 		node := stateNodeName(c, ns)
 		f.stateNodes[node] = true
@@ -101,13 +110,6 @@ func gatherFacts(c *cib.CIB) *historyFacts {
 			}
 		}
 		for _, lr := range ns.Resources {
-			base := stripInstance(lr.ID)
-			if f.known[base] == nil {
-				f.known[base] = map[string]bool{}
-			}
-			f.known[base][node] = true
-			key := base + "|" + node
-			f.ops[key] = append(f.ops[key], lr.Ops...)
 			for _, a := range lr.Attrs {
 				if a.Name == "shutdown-lock" {
 					if at, err := strconv.ParseInt(a.Value, 10, 64); err == nil && at != 0 {
@@ -115,10 +117,22 @@ func gatherFacts(c *cib.CIB) *historyFacts {
 					}
 				}
 			}
-			completed := map[string]bool{}
+			hasPending := false
 			for _, op := range lr.Ops {
-				if op.OpStatus != -1 && op.CallID >= 0 {
-					completed[op.Operation+"_"+strconv.FormatInt(op.Interval, 10)] = true
+				if op.OpStatus == -1 {
+					hasPending = true
+					break
+				}
+			}
+			if hasPending {
+				if completed == nil {
+					completed = map[string]bool{}
+				}
+				clear(completed)
+				for _, op := range lr.Ops {
+					if op.OpStatus != -1 && op.CallID >= 0 {
+						completed[op.Operation+"_"+strconv.FormatInt(op.Interval, 10)] = true
+					}
 				}
 			}
 			for _, op := range lr.Ops {
@@ -129,7 +143,7 @@ func gatherFacts(c *cib.CIB) *historyFacts {
 					if isProbe(op) {
 						task = "probe"
 					}
-					f.pending[key] = task
+					f.pending[historyKey{stripInstance(lr.ID), node}] = task
 				}
 				if isProbe(op) && (op.OpStatus == 0 || op.OpStatus == 7) && (op.RCCode == 5 || op.RCCode == 2 || op.OpStatus == 7) {
 					opKey := op.OperationKey
@@ -143,6 +157,41 @@ func gatherFacts(c *cib.CIB) *historyFacts {
 		}
 	}
 	return f
+}
+
+// indexHistories builds known and ops.
+func (f *historyFacts) indexHistories() {
+	f.known = map[string]map[string]bool{}
+	f.ops = map[historyKey][]*cib.LRMOp{}
+	for _, ns := range f.c.Status.Nodes {
+		node := stateNodeName(f.c, ns)
+		for _, lr := range ns.Resources {
+			base := stripInstance(lr.ID)
+			if f.known[base] == nil {
+				f.known[base] = map[string]bool{}
+			}
+			f.known[base][node] = true
+			key := historyKey{base, node}
+			f.ops[key] = append(f.ops[key], lr.Ops...)
+		}
+	}
+}
+
+// knownNodes returns the names of the nodes with any history for the base
+// resource id.
+func (f *historyFacts) knownNodes(base string) map[string]bool {
+	if f.known == nil {
+		f.indexHistories()
+	}
+	return f.known[base]
+}
+
+// opsFor returns the operations recorded for the base resource id on node.
+func (f *historyFacts) opsFor(base, node string) []*cib.LRMOp {
+	if f.ops == nil {
+		f.indexHistories()
+	}
+	return f.ops[historyKey{base, node}]
 }
 
 // failedProbeFor mirrors pe__failed_probe_for_rsc: a masked probe failure
@@ -212,7 +261,9 @@ func plainLines(ls []statusLine) []string {
 type statusRenderer struct {
 	cl    *scheduler.Cluster
 	facts *historyFacts
-	out   []statusLine
+	// hidePending leaves pending operations out (revised status).
+	hidePending bool
+	out         []statusLine
 }
 
 func (s *statusRenderer) item(level int, text string) {
@@ -231,10 +282,12 @@ func (s *statusRenderer) header(level int, text string) {
 // Resources" blocks (without the section title). crm_simulate shows pending
 // operations (Starting, Monitoring, ...) in the current status only.
 func renderStatus(cl *scheduler.Cluster, c *cib.CIB, showPending bool) []statusLine {
-	s := &statusRenderer{cl: cl, facts: gatherFacts(c)}
-	if !showPending {
-		s.facts.pending = map[string]string{}
-	}
+	return renderStatusFacts(cl, gatherFacts(c), showPending)
+}
+
+// renderStatusFacts is renderStatus with the facts of the CIB gathered.
+func renderStatusFacts(cl *scheduler.Cluster, facts *historyFacts, showPending bool) []statusLine {
+	s := &statusRenderer{cl: cl, facts: facts, hidePending: !showPending}
 	if len(cl.Nodes) > 0 {
 		s.renderNodes()
 		s.out = append(s.out, statusLine{blank: true})
@@ -487,14 +540,17 @@ func pendingState(task string) string {
 // pendingFor returns the pending task of a primitive and the node it is
 // pending on (non-probe tasks only).
 func (s *statusRenderer) pendingFor(r *scheduler.Resource) (string, string) {
+	if s.hidePending {
+		return "", ""
+	}
 	for _, n := range r.RunningOn {
-		if t, ok := s.facts.pending[r.BaseID+"|"+n.Name]; ok && t != "probe" {
+		if t, ok := s.facts.pending[historyKey{r.BaseID, n.Name}]; ok && t != "probe" {
 			return t, n.Name
 		}
 	}
 	if len(r.RunningOn) == 0 && r.PendingOp != "" {
 		for _, n := range s.cl.Nodes {
-			if t, ok := s.facts.pending[r.BaseID+"|"+n.Name]; ok && t != "probe" {
+			if t, ok := s.facts.pending[historyKey{r.BaseID, n.Name}]; ok && t != "probe" {
 				return t, n.Name
 			}
 		}
@@ -515,7 +571,7 @@ func (s *statusRenderer) failureIgnored(r *scheduler.Resource) bool {
 		return false
 	}
 	for _, n := range s.cl.Nodes {
-		for _, op := range s.facts.ops[r.BaseID+"|"+n.Name] {
+		for _, op := range s.facts.opsFor(r.BaseID, n.Name) {
 			if !ignore[op.Operation+"_"+strconv.FormatInt(op.Interval, 10)] {
 				continue
 			}
@@ -908,7 +964,7 @@ func (s *statusRenderer) renderClone(level int, r *scheduler.Resource) {
 	} else {
 		seen := map[string]bool{}
 		for _, p := range r.Primitives() {
-			for n := range s.facts.known[p.BaseID] {
+			for n := range s.facts.knownNodes(p.BaseID) {
 				if !seen[n] && s.cl.NodeByName(n) != nil {
 					seen[n] = true
 					candidates = append(candidates, n)

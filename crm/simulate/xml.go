@@ -35,10 +35,12 @@ func healthName(h int) string {
 
 // statusXML renders a cluster status as crm_simulate's XML output does.
 func statusXML(name string, cl *scheduler.Cluster, c *cib.CIB) *cib.Element {
-	s := &statusRenderer{cl: cl, facts: gatherFacts(c)}
-	if name != "cluster_status" {
-		s.facts.pending = map[string]string{}
-	}
+	return statusXMLFacts(name, cl, gatherFacts(c))
+}
+
+// statusXMLFacts is statusXML with the facts of the CIB gathered.
+func statusXMLFacts(name string, cl *scheduler.Cluster, facts *historyFacts) *cib.Element {
+	s := &statusRenderer{cl: cl, facts: facts, hidePending: name != "cluster_status"}
 	root := el(name)
 	nodes := el("nodes")
 	for _, n := range cl.Nodes {
