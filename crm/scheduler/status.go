@@ -226,18 +226,9 @@ func (cl *Cluster) findInstance(n *Node, lr *cib.LRMResource) *Resource {
 	if def == nil || def.Kind != cib.KindPrimitive {
 		return cl.orphan(lr, base)
 	}
-	// Find the clone ancestor.
-	var clone *Resource
-	for _, r := range cl.byID {
-		if r.BaseID == base && r.Kind == cib.KindPrimitive {
-			for p := r.Parent; p != nil; p = p.Parent {
-				if p.IsClone() {
-					clone = p
-				}
-			}
-			break
-		}
-	}
+	// Find the clone ancestor (the outermost clone above the primitives
+	// with this base id; every instance has the same one).
+	clone := cl.cloneOfBase(base)
 	if clone == nil {
 		if r := cl.byID[base]; r != nil {
 			return r
@@ -960,4 +951,28 @@ func (cl *Cluster) rawFailCount(r *Resource, n *Node) int {
 		}
 	}
 	return total
+}
+
+// cloneOfBase returns the outermost clone above the primitives whose base
+// id is base, or nil. The index is built once, on first use.
+func (cl *Cluster) cloneOfBase(base string) *Resource {
+	if cl.baseClone == nil {
+		cl.baseClone = map[string]*Resource{}
+		for _, r := range cl.byID {
+			if r.Kind != cib.KindPrimitive {
+				continue
+			}
+			if _, done := cl.baseClone[r.BaseID]; done {
+				continue
+			}
+			var clone *Resource
+			for p := r.Parent; p != nil; p = p.Parent {
+				if p.IsClone() {
+					clone = p
+				}
+			}
+			cl.baseClone[r.BaseID] = clone
+		}
+	}
+	return cl.baseClone[base]
 }

@@ -306,6 +306,9 @@ type Cluster struct {
 	notifyActs map[string]*Action
 	// stoppedRecurring lists the Stopped-role recurring operations, ordered
 	// after probes and stops once those exist.
+	// baseClone maps a primitive base id to its outermost clone ancestor
+	// (nil: none), for mapping history entries to instances.
+	baseClone        map[string]*Resource
 	stoppedRecurring []*Action
 }
 
