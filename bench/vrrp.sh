@@ -7,7 +7,12 @@
 # ../shared/tools/keepalived-failover.sh once with keepalived and once with
 # --impl test/vrrp/failover.impl (alternating, same lab), prints both tables
 # and a comparison: median failover HTTP ms per scenario (target: gocrm <=
-# keepalived) and partition-heal recoveries (target: all runs with defaults).
+# keepalived) and partition-heal recoveries (target: all runs with defaults),
+# then each median split into the fault's phase (how long after the old
+# master's last advert the fault hit: random, it moves fo_http by up to one
+# advert interval), old master's last advert -> new master's first GARP
+# (the implementation's part: master down interval or skew + processing)
+# and GARP -> first HTTP answer (the client's poll phase, 0-20 ms).
 # How long a SIGKILLed master's VIP survives is measured by
 # test/vrrp TestKill9VIPGuard (the VIP guard removes it; go test -v -run
 # Kill9 ./test/vrrp) and TestKill9VIPExpires (guard off: kernel lifetime).
@@ -96,4 +101,27 @@ for n in names:
     f = lambda x: '-' if x is None else '%.1f' % x
     print('| %s | %s | %s | %s | %s |' % (n, ' | '.join(f(fo[i]) for i in impls), ' | '.join(f(ou[i]) for i in impls),
                                       ' | '.join(rec[i] for i in impls), ok))
+print()
+print('### decomposition (medians, ms): phase = fault - old master\'s last advert (when the fault hit: random, not the implementation\'s);')
+print('### adv>GARP = old master\'s last advert -> new master\'s first GARP (master down interval or skew + processing); GARP>HTTP = client poll phase')
+print('| setting | ' + ' | '.join('%s phase | %s adv>GARP | %s GARP>HTTP' % (i, i, i) for i in impls) + ' |')
+print('|---' * (3 * len(impls) + 1) + '|')
+def parts(rows):
+    out = {'phase': [], 'a2g': [], 'g2h': []}
+    for r in rows:
+        try:
+            ph = float(r['adv_gap']) - float(r['fo_adv'])
+            out['phase'].append(ph)
+            out['a2g'].append(float(r['fo_garp']) + ph)
+            out['g2h'].append(float(r['fo_http']) - float(r['fo_garp']))
+        except ValueError:
+            continue
+    return {k: (statistics.median(v) if v else None) for k, v in out.items()}
+for n in names:
+    rows = {i: load(i, n) for i in impls}
+    if any(r is None for r in rows.values()):
+        continue
+    f = lambda x: '-' if x is None else '%.1f' % x
+    p = {i: parts(rows[i]) for i in impls}
+    print('| %s | %s |' % (n, ' | '.join('%s | %s | %s' % (f(p[i]['phase']), f(p[i]['a2g']), f(p[i]['g2h'])) for i in impls)))
 PYEOF

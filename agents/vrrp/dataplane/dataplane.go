@@ -1,12 +1,14 @@
 package dataplane
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -201,7 +203,7 @@ type sock struct {
 type rxPacket struct {
 	key sockKey
 	b   []byte
-	at  time.Time // when Read returned
+	at  time.Time // when the kernel received it (else when Read returned)
 }
 
 type trackEvent struct {
@@ -233,6 +235,10 @@ type instState struct {
 	files    map[string]bool
 	up       bool  // VIPs installed
 	idx      []int // device index of each VIP, as installed
+	// links caches each VIP's link (zero Index: look it up) and frames
+	// its gratuitous ARP / unsolicited NA frame (nil: build it); see vipLink.
+	links  []vip.Link
+	frames [][]byte
 	// lastSends are the last adverts sent with a non-zero priority (the
 	// guard's farewell is derived from them).
 	lastSends []router.Datagram
@@ -349,6 +355,7 @@ func (l *loop) startUnit(u Unit) (err error) {
 	l.units[u.Name] = us
 	for _, in := range us.insts {
 		l.insts[in.name] = in
+		l.prepare(in)
 	}
 	for _, in := range us.insts {
 		l.step(in, fsm.Start{At: l.now()})
@@ -499,8 +506,18 @@ func (l *loop) acquire(k sockKey, groups []netip.Addr) (*sock, error) {
 func (l *loop) receive(s *sock) {
 	defer l.rxWG.Done()
 	buf := make([]byte, 65536)
+	aged, _ := s.conn.(AgedConn)
 	for {
-		n, err := s.conn.Read(buf)
+		var (
+			n   int
+			age time.Duration
+			err error
+		)
+		if aged != nil {
+			n, age, err = aged.ReadAged(buf)
+		} else {
+			n, err = s.conn.Read(buf)
+		}
 		if err != nil {
 			select {
 			case <-s.done:
@@ -515,7 +532,9 @@ func (l *loop) receive(s *sock) {
 			}
 			continue
 		}
-		at := l.d.deps.Clock.Now()
+		// The kernel's receive time when known: the reader may have run
+		// late (CPU contention), which must not delay the down timer.
+		at := l.d.deps.Clock.Now().Add(-age)
 		b := append([]byte(nil), buf[:n]...)
 		select {
 		case l.rxc <- rxPacket{key: s.key, b: b, at: at}:
@@ -693,7 +712,22 @@ func (l *loop) track(ev trackEvent) {
 		}
 	}
 	if ev.link != nil {
-		l.links[ev.link.Name] = ev.link.Up
+		name, up := ev.link.Name, ev.link.Up
+		prev, known := l.links[name]
+		l.links[name] = up
+		// A change (not the watcher's first report) may mean a recreated
+		// interface: drop the cached links, and resolve them again once
+		// it is back up.
+		if known && prev != up {
+			l.forgetLink(name)
+			if up {
+				for _, in := range l.sortedInsts() {
+					if slices.Contains(in.devs, name) {
+						l.prepare(in)
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -711,8 +745,28 @@ func (l *loop) step(in *instState, ev fsm.Event) {
 	l.exec(in.unit, []router.MemberOutput{{Instance: in.name, Output: in.r.Step(ev)}})
 }
 
-// exec carries out the outputs of one step, in order.
+// exec carries out the outputs of one step, in order. What clients and
+// peers see (adverts, address changes, gratuitous ARPs) happens first;
+// bookkeeping that nobody waits for (the VIP guard's report, "VIP added"
+// log lines) is collected in post and done after every output, so a
+// takeover's first gratuitous ARP follows its advert within microseconds.
 func (l *loop) exec(us *unitState, outs []router.MemberOutput) {
+	var post []func()
+	// With debug logging, an install of VIPs (a takeover) logs how long
+	// each step took after the state machine returned.
+	var tr ioTrace
+	if l.log.Enabled(context.Background(), slog.LevelDebug) {
+		tr.start = time.Now()
+	}
+	defer func() {
+		for _, f := range post {
+			f()
+		}
+		if !tr.vips.IsZero() {
+			l.log.Debug("VIPs installed: I/O timing after the state change", "advert_sent", tr.since(tr.advert),
+				"vips_installed", tr.since(tr.vips), "garp_sent", tr.since(tr.garp), "bookkeeping_done", tr.since(time.Now()))
+		}
+	}()
 	for _, o := range outs {
 		if o.Instance == "" {
 			for _, a := range o.Actions {
@@ -739,13 +793,15 @@ func (l *loop) exec(us *unitState, outs []router.MemberOutput) {
 						l.log.Warn("send advert", "instance", in.name, "err", err)
 					}
 				}
+				tr.mark(&tr.advert)
 				l.sentAdvert(in, a.Priority, sends[:n])
 				sends = sends[n:]
 				if in.up && a.Priority != 0 && in.lifetime != vip.Forever {
-					l.addVIPs(in, false)
+					l.addVIPs(in, false, &post)
 				}
 			case fsm.AddVIPs:
-				l.addVIPs(in, true)
+				l.addVIPs(in, true, &post)
+				tr.mark(&tr.vips)
 			case fsm.RemoveVIPs:
 				if l.handover && in.up && in.r.Instance().State() == fsm.Stopped {
 					l.pending = append(l.pending, in)
@@ -754,6 +810,7 @@ func (l *loop) exec(us *unitState, outs []router.MemberOutput) {
 				l.removeVIPs(in)
 			case fsm.SendGARP:
 				l.garp(in, a.Count)
+				tr.mark(&tr.garp)
 			case fsm.Notify:
 				l.log.Info("VRRP state change", "instance", in.name, "state", a.State.String(),
 					"priority", a.Priority, "reason", a.Reason)
@@ -764,6 +821,24 @@ func (l *loop) exec(us *unitState, outs []router.MemberOutput) {
 		}
 		l.updateStatus(in)
 	}
+}
+
+// ioTrace records when exec finished each kind of I/O (debug logging).
+type ioTrace struct{ start, advert, vips, garp time.Time }
+
+// mark sets *t to now (the first time) if tracing.
+func (tr *ioTrace) mark(t *time.Time) {
+	if !tr.start.IsZero() && t.IsZero() {
+		*t = time.Now()
+	}
+}
+
+// since returns t - start, or -1 if t is unset.
+func (tr *ioTrace) since(t time.Time) time.Duration {
+	if t.IsZero() {
+		return -1
+	}
+	return t.Sub(tr.start)
 }
 
 func (l *loop) updateStatus(in *instState) {
@@ -782,31 +857,97 @@ func (l *loop) link(dev string) (vip.Link, error) {
 	return l.d.deps.Addrs.LinkByName(dev)
 }
 
-// addVIPs installs (or, with announce false, refreshes the lifetime of)
-// the instance's addresses.
-func (l *loop) addVIPs(in *instState, first bool) {
+// vipLink returns the link VIP i lives on: from the instance's cache
+// unless fresh, else looked up (and cached). The cache spares a takeover
+// its netlink round trips; link events and failed installs drop it.
+func (l *loop) vipLink(in *instState, i int, fresh bool) (vip.Link, error) {
+	if len(in.links) != len(in.vips) {
+		in.links = make([]vip.Link, len(in.vips))
+		in.frames = make([][]byte, len(in.vips))
+	}
+	if !fresh && in.links[i].Index > 0 {
+		return in.links[i], nil
+	}
+	lk, err := l.link(in.devs[i])
+	if err != nil {
+		in.links[i], in.frames[i] = vip.Link{}, nil
+		return vip.Link{}, err
+	}
+	if in.links[i].Index != lk.Index || !bytes.Equal(in.links[i].HardwareAddr, lk.HardwareAddr) {
+		in.frames[i] = nil
+	}
+	in.links[i] = lk
+	return lk, nil
+}
+
+// forgetLink drops every cached link of the named device (it changed).
+func (l *loop) forgetLink(dev string) {
+	for _, in := range l.insts {
+		for i := range in.links {
+			if in.devs[i] == dev {
+				in.links[i], in.frames[i] = vip.Link{}, nil
+			}
+		}
+	}
+}
+
+// prepare resolves the VIPs' links and readies the frame sender while
+// nothing is urgent (at start), so the first takeover finds both ready.
+func (l *loop) prepare(in *instState) {
+	p, _ := l.d.deps.Frames.(FramePreparer)
+	seen := map[string]bool{}
+	for i := range in.vips {
+		if _, err := l.vipLink(in, i, true); err != nil {
+			continue // looked up again when needed
+		}
+		dev := in.devs[i]
+		if p == nil || seen[dev] {
+			continue
+		}
+		seen[dev] = true
+		if err := p.Prepare(dev); err != nil {
+			l.log.Warn("cannot prepare gratuitous ARP socket; retried at takeover", "instance", in.name, "dev", dev, "err", err)
+		}
+	}
+}
+
+// addVIPs installs (first) or refreshes the lifetime of (!first) the
+// instance's addresses. An install uses the cached links (retrying once
+// with a fresh lookup if the kernel refuses); a refresh looks them up,
+// which keeps the cache current while master. Logging and the guard's
+// report are appended to post.
+func (l *loop) addVIPs(in *instState, first bool, post *[]func()) {
 	if len(in.idx) != len(in.vips) {
 		in.idx = make([]int, len(in.vips))
 	}
 	for i, a := range in.vips {
-		lk, err := l.link(in.devs[i])
+		lk, err := l.vipLink(in, i, !first)
+		if err != nil {
+			l.log.Error("add VIP", "instance", in.name, "vip", a.Prefix, "err", err)
+			continue
+		}
+		a.ValidLft, a.PreferredLft = in.lifetime, in.lifetime
+		err = l.d.deps.Addrs.AddrReplace(lk, a)
+		if err != nil && first {
+			// The interface may have been recreated since it was cached.
+			if lk2, err2 := l.vipLink(in, i, true); err2 == nil && lk2.Index != lk.Index {
+				lk, err = lk2, l.d.deps.Addrs.AddrReplace(lk2, a)
+			}
+		}
 		if err != nil {
 			l.log.Error("add VIP", "instance", in.name, "vip", a.Prefix, "err", err)
 			continue
 		}
 		in.idx[i] = lk.Index
-		a.ValidLft, a.PreferredLft = in.lifetime, in.lifetime
-		if err := l.d.deps.Addrs.AddrReplace(lk, a); err != nil {
-			l.log.Error("add VIP", "instance", in.name, "vip", a.Prefix, "err", err)
-			continue
-		}
 		if first {
-			l.log.Info("VIP added", "instance", in.name, "vip", a.Prefix.String(), "dev", lk.Name, "valid_lft", lifetimeString(in.lifetime))
+			*post = append(*post, func() {
+				l.log.Info("VIP added", "instance", in.name, "vip", a.Prefix.String(), "dev", lk.Name, "valid_lft", lifetimeString(in.lifetime))
+			})
 		}
 	}
 	in.up = true
 	if first {
-		l.guardHold(in)
+		*post = append(*post, func() { l.guardHold(in) })
 	}
 }
 
@@ -847,19 +988,20 @@ func (l *loop) garp(in *instState, count int) {
 	}
 	var frames []fr
 	for i, a := range in.vips {
-		lk, err := l.link(in.devs[i])
+		lk, err := l.vipLink(in, i, false)
 		if err != nil || len(lk.HardwareAddr) != 6 {
 			continue
 		}
-		var mac packet.MAC
-		copy(mac[:], lk.HardwareAddr)
-		var b []byte
-		if a.Prefix.Addr().Is4() {
-			b = packet.GARPFrame(mac, a.Prefix.Addr())
-		} else {
-			b = packet.UnsolicitedNAFrame(mac, a.Prefix.Addr())
+		if in.frames[i] == nil {
+			var mac packet.MAC
+			copy(mac[:], lk.HardwareAddr)
+			if a.Prefix.Addr().Is4() {
+				in.frames[i] = packet.GARPFrame(mac, a.Prefix.Addr())
+			} else {
+				in.frames[i] = packet.UnsolicitedNAFrame(mac, a.Prefix.Addr())
+			}
 		}
-		if b != nil {
+		if b := in.frames[i]; b != nil {
 			frames = append(frames, fr{in.devs[i], b})
 		}
 	}

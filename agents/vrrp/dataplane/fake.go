@@ -102,10 +102,27 @@ type Frame struct {
 	Bytes []byte
 }
 
-// FakeFrames records frames. Safe for concurrent use.
+// FakeFrames records frames (and the devices prepared through
+// FramePreparer). Safe for concurrent use.
 type FakeFrames struct {
-	mu     sync.Mutex
-	frames []Frame
+	mu       sync.Mutex
+	frames   []Frame
+	prepared []string
+}
+
+// Prepare implements FramePreparer.
+func (f *FakeFrames) Prepare(dev string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prepared = append(f.prepared, dev)
+	return nil
+}
+
+// Prepared returns the devices Prepare was called for, in order.
+func (f *FakeFrames) Prepared() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.prepared...)
 }
 
 // Send implements FrameSender.

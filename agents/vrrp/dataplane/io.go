@@ -28,6 +28,25 @@ type Conn interface {
 	Close() error
 }
 
+// AgedConn is implemented by Conns that know when the kernel received a
+// datagram (SO_TIMESTAMPNS). The dataplane then starts the master down
+// timer at the kernel's receive time instead of the time its reader
+// goroutine got to run, so scheduling delays under load do not lengthen the
+// observed master down interval. Same concurrency contract as Conn.Read.
+type AgedConn interface {
+	// ReadAged is Read that also returns how long ago the kernel received
+	// the datagram (0 if unknown).
+	ReadAged(buf []byte) (n int, age time.Duration, err error)
+}
+
+// FramePreparer is implemented by FrameSenders that can set up their
+// per-interface resources before the first frame, so that a takeover's
+// gratuitous ARPs cost one send each instead of a socket set-up. Safe for
+// concurrent use.
+type FramePreparer interface {
+	Prepare(ifname string) error
+}
+
 // FrameSender sends raw Ethernet frames (gratuitous ARPs, unsolicited
 // NAs). Implementations must be safe for concurrent use.
 type FrameSender interface {

@@ -59,8 +59,9 @@ func bindToDevice(c syscall.Conn, ifname string) error {
 }
 
 type conn4 struct {
-	c  *net.IPConn
-	rc syscall.RawConn
+	c   *net.IPConn
+	rc  syscall.RawConn
+	oob [128]byte // control messages; only the reader goroutine uses it
 }
 
 func open4(ifi *net.Interface, proto int, groups []netip.Addr) (Conn, error) {
@@ -98,21 +99,63 @@ func open4(ifi *net.Interface, proto int, groups []netip.Addr) (Conn, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// Kernel receive timestamps (ReadAged); without them the read time is
+	// used, so a failure is not fatal.
+	_ = rc.Control(func(fd uintptr) {
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	})
 	return &conn4{c: c, rc: rc}, nil
 }
 
 // Read returns the datagram with its IPv4 header (the net package would strip it).
 func (k *conn4) Read(buf []byte) (int, error) {
-	var n int
+	n, _, err := k.ReadAged(buf)
+	return n, err
+}
+
+// ReadAged is Read plus the datagram's age from its kernel receive
+// timestamp (AgedConn).
+func (k *conn4) ReadAged(buf []byte) (int, time.Duration, error) {
+	var n, oobn int
 	var rerr error
 	err := k.rc.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), buf, 0)
+		n, oobn, _, _, rerr = unix.Recvmsg(int(fd), buf, k.oob[:], 0)
 		return !errors.Is(rerr, unix.EAGAIN)
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return n, rerr
+	if rerr != nil {
+		return 0, 0, rerr
+	}
+	return n, kernelAge(k.oob[:oobn], time.Now()), nil
+}
+
+// maxKernelAge bounds a believable receive-timestamp age: anything older
+// (or in the future) means the wall clock stepped, and the read time is
+// used instead.
+const maxKernelAge = time.Second
+
+// kernelAge returns now minus the SCM_TIMESTAMPNS timestamp in oob (both
+// wall clock), or 0 if there is none or it is not believable.
+func kernelAge(oob []byte, now time.Time) time.Duration {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0
+	}
+	for _, m := range msgs {
+		if m.Header.Level != unix.SOL_SOCKET || m.Header.Type != unix.SO_TIMESTAMPNS || len(m.Data) < 16 {
+			continue
+		}
+		sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+		nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+		age := now.Sub(time.Unix(sec, nsec))
+		if age < 0 || age > maxKernelAge {
+			return 0
+		}
+		return age
+	}
+	return 0
 }
 
 func (k *conn4) Send(d router.Datagram, _ netip.Addr) error {
@@ -136,8 +179,10 @@ func (k *conn4) Close() error { return k.c.Close() }
 type conn6 struct {
 	c     net.PacketConn
 	pc    *ipv6.PacketConn
+	rc    syscall.RawConn
 	ifi   *net.Interface
 	proto int
+	oob   [256]byte // control messages; only the reader goroutine uses it
 }
 
 func open6(ifi *net.Interface, proto int, groups []netip.Addr) (Conn, error) {
@@ -173,36 +218,101 @@ func open6(ifi *net.Interface, proto int, groups []netip.Addr) (Conn, error) {
 			return fail(err)
 		}
 	}
-	return &conn6{c: c, pc: pc, ifi: ifi, proto: proto}, nil
+	rc, err := c.(*net.IPConn).SyscallConn()
+	if err != nil {
+		return fail(err)
+	}
+	_ = rc.Control(func(fd uintptr) {
+		_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+	})
+	return &conn6{c: c, pc: pc, rc: rc, ifi: ifi, proto: proto}, nil
 }
 
-// Read rebuilds the IPv6 header from the control message in front of the
+// Read rebuilds the IPv6 header from the control messages in front of the
 // payload.
 func (k *conn6) Read(buf []byte) (int, error) {
+	n, _, err := k.ReadAged(buf)
+	return n, err
+}
+
+// ReadAged is Read plus the datagram's age from its kernel receive
+// timestamp (AgedConn). Datagrams without a destination address
+// (IPV6_PKTINFO) are skipped.
+func (k *conn6) ReadAged(buf []byte) (int, time.Duration, error) {
 	if len(buf) < 41 {
-		return 0, fmt.Errorf("read buffer too small")
+		return 0, 0, fmt.Errorf("read buffer too small")
 	}
 	for {
-		n, cm, src, err := k.pc.ReadFrom(buf[40:])
+		var (
+			n, oobn int
+			from    unix.Sockaddr
+			rerr    error
+		)
+		err := k.rc.Read(func(fd uintptr) bool {
+			n, oobn, _, from, rerr = unix.Recvmsg(int(fd), buf[40:], k.oob[:], 0)
+			return !errors.Is(rerr, unix.EAGAIN)
+		})
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		ia, ok := src.(*net.IPAddr)
-		if cm == nil || !ok || cm.Dst == nil {
+		if rerr != nil {
+			return 0, 0, rerr
+		}
+		sa, ok := from.(*unix.SockaddrInet6)
+		if !ok {
 			continue
 		}
-		s, _ := netip.AddrFromSlice(ia.IP)
-		d, _ := netip.AddrFromSlice(cm.Dst)
+		m, ok := parseCmsg6(k.oob[:oobn])
+		if !ok {
+			continue
+		}
 		h := buf[:40]
-		binary.BigEndian.PutUint32(h[0:4], 6<<28|uint32(cm.TrafficClass&0xff)<<20)
+		binary.BigEndian.PutUint32(h[0:4], 6<<28|uint32(m.tclass&0xff)<<20)
 		binary.BigEndian.PutUint16(h[4:6], uint16(n))
 		h[6] = byte(k.proto)
-		h[7] = byte(cm.HopLimit)
-		s16, d16 := s.As16(), d.As16()
-		copy(h[8:24], s16[:])
-		copy(h[24:40], d16[:])
-		return 40 + n, nil
+		h[7] = byte(m.hopLimit)
+		copy(h[8:24], sa.Addr[:])
+		copy(h[24:40], m.dst[:])
+		return 40 + n, kernelAge(k.oob[:oobn], time.Now()), nil
 	}
+}
+
+// cmsg6 is what an IPv6 VRRP datagram's control messages carry.
+type cmsg6 struct {
+	dst      [16]byte
+	hopLimit int
+	tclass   int
+}
+
+// parseCmsg6 reads IPV6_PKTINFO (required), IPV6_HOPLIMIT and IPV6_TCLASS.
+func parseCmsg6(oob []byte) (cmsg6, bool) {
+	var m cmsg6
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return m, false
+	}
+	dst := false
+	for _, c := range msgs {
+		if c.Header.Level != unix.IPPROTO_IPV6 {
+			continue
+		}
+		switch c.Header.Type {
+		case unix.IPV6_PKTINFO:
+			if len(c.Data) >= 16 {
+				copy(m.dst[:], c.Data[:16])
+				dst = true
+			}
+		case unix.IPV6_HOPLIMIT:
+			if len(c.Data) >= 4 {
+				m.hopLimit = int(int32(binary.NativeEndian.Uint32(c.Data[:4])))
+			}
+		case unix.IPV6_TCLASS:
+			if len(c.Data) >= 4 {
+				m.tclass = int(int32(binary.NativeEndian.Uint32(c.Data[:4])))
+			}
+		}
+	}
+	return m, dst
 }
 
 func (k *conn6) Send(d router.Datagram, src netip.Addr) error {
@@ -227,30 +337,48 @@ type PacketSender struct {
 	conns map[string]*packet.Conn
 }
 
+// conn returns the interface's socket, opening it if needed; p.mu held.
+func (p *PacketSender) conn(ifname string) (*packet.Conn, error) {
+	if c := p.conns[ifname]; c != nil {
+		return c, nil
+	}
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return nil, fmt.Errorf("frame socket on %s: %w", ifname, err)
+	}
+	c, err := packet.Listen(ifi, packet.Raw, 0, nil)
+	if err != nil {
+		return nil, fmt.Errorf("frame socket on %s: %w", ifname, err)
+	}
+	if p.conns == nil {
+		p.conns = map[string]*packet.Conn{}
+	}
+	p.conns[ifname] = c
+	return c, nil
+}
+
+// Prepare implements FramePreparer: it opens the interface's socket now
+// (an interface lookup and a socket set-up that would otherwise delay the
+// first gratuitous ARP of a takeover by a few hundred microseconds).
+func (p *PacketSender) Prepare(ifname string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.conn(ifname)
+	return err
+}
+
 // Send implements FrameSender.
 func (p *PacketSender) Send(ifname string, frame []byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.conns[ifname]
-	if c == nil {
-		ifi, err := net.InterfaceByName(ifname)
-		if err != nil {
-			return fmt.Errorf("frame socket on %s: %w", ifname, err)
-		}
-		c, err = packet.Listen(ifi, packet.Raw, 0, nil)
-		if err != nil {
-			return fmt.Errorf("frame socket on %s: %w", ifname, err)
-		}
-		if p.conns == nil {
-			p.conns = map[string]*packet.Conn{}
-		}
-		p.conns[ifname] = c
-	}
 	if len(frame) < 14 {
 		return fmt.Errorf("short frame")
 	}
-	_, err := c.WriteTo(frame, &packet.Addr{HardwareAddr: net.HardwareAddr(frame[0:6])})
+	c, err := p.conn(ifname)
 	if err != nil {
+		return err
+	}
+	if _, err := c.WriteTo(frame, &packet.Addr{HardwareAddr: net.HardwareAddr(frame[0:6])}); err != nil {
 		// The interface may have been recreated: reopen next time.
 		c.Close()
 		delete(p.conns, ifname)

@@ -129,12 +129,38 @@ func (l *loop) run(ctx context.Context) {
 			req.done <- l.apply(req.cfg)
 		case <-timerC:
 			armed, timerC = time.Time{}, nil
-			now := l.now()
-			for _, in := range l.sortedInsts() {
-				if dl := in.r.Instance().Deadline(); !dl.IsZero() && !dl.After(now) {
-					l.step(in, fsm.TimerExpired{At: now})
-				}
+			l.timerFired()
+		}
+	}
+}
+
+// timerFired handles the loop's timer: every instance whose deadline has
+// passed gets TimerExpired, after the adverts already read (received
+// before the timer fired; they may push a master down timer back).
+func (l *loop) timerFired() {
+	l.drainReceived()
+	now := l.now()
+	for _, in := range l.sortedInsts() {
+		if dl := in.r.Instance().Deadline(); !dl.IsZero() && !dl.After(now) {
+			before := in.r.Instance().State()
+			l.step(in, fsm.TimerExpired{At: now})
+			if before == fsm.Backup && in.r.Instance().State() == fsm.Master {
+				l.log.Debug("master down timer fired", "instance", in.name, "late", now.Sub(dl),
+					"done_after", l.d.deps.Clock.Now().Sub(now))
 			}
+		}
+	}
+}
+
+// drainReceived dispatches the datagrams already queued by the readers,
+// without blocking.
+func (l *loop) drainReceived() {
+	for {
+		select {
+		case p := <-l.rxc:
+			l.dispatch(p)
+		default:
+			return
 		}
 	}
 }
