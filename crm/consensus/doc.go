@@ -22,6 +22,11 @@
 //     the configuration to a single voter that two-node-mode uses after its
 //     peer was fenced; the Node, its LeaderCh and forwarding survive the
 //     swap of the underlying *raft.Raft;
+//   - a storage guard (diskguard.go): a node whose raft log, stable or
+//     snapshot writes fail (full disk, I/O errors) gives up leadership,
+//     never votes for itself until a probe write in its data dir succeeds,
+//     reports it (StorageHealth, StorageHealthCh), and waits instead of
+//     panicking when it cannot save a new term;
 //   - a non-blocking, latest-value-wins leader observation channel;
 //   - one documented timing profile (Timing) and an hclog→slog adapter.
 //

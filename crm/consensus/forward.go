@@ -294,6 +294,13 @@ func (n *Node) forwardApply(ctx context.Context, cmd []byte) (Result, error) {
 	for {
 		addr, id := n.r().LeaderWithID()
 		switch {
+		case addr == "" && !n.guard.healthy():
+			// A node whose storage fails may not learn the new leader
+			// (its raft can wait on a term it cannot save): ask the
+			// peers; only the leader accepts (see applyViaPeers).
+			if res, done, err := n.applyViaPeers(ctx, cmd); done {
+				return res, err
+			}
 		case addr == "":
 		case id == raft.ServerID(n.cfg.NodeID):
 			// Became leader meanwhile.
@@ -326,6 +333,34 @@ func (n *Node) forwardApply(ctx context.Context, cmd []byte) (Result, error) {
 		}
 		backoff = min(2*backoff, 200*time.Millisecond)
 	}
+}
+
+// applyViaPeers offers cmd to every other server of the configuration in
+// turn. A server that is not the leader answers ErrNotLeader without
+// applying, so trying the next one is safe; done is false when none was the
+// leader (or none answered).
+func (n *Node) applyViaPeers(ctx context.Context, cmd []byte) (res Result, done bool, err error) {
+	servers, err := n.Servers()
+	if err != nil {
+		return Result{}, false, nil
+	}
+	ms := uint32(min(timeoutFrom(ctx, n.cfg.ForwardTimeout)/time.Millisecond, math.MaxUint32))
+	req := binary.BigEndian.AppendUint32([]byte{opApply}, ms)
+	req = append(req, cmd...)
+	for _, s := range servers {
+		if s.ID == n.cfg.NodeID {
+			continue
+		}
+		resp, sent, err := n.callRemote(ctx, raft.ServerAddress(s.Address), req)
+		switch {
+		case err == nil:
+			res, err := decodeApplyReply(resp)
+			return res, true, err
+		case sent && !errors.Is(err, raft.ErrNotLeader):
+			return Result{}, true, fmt.Errorf("forward apply via %s (%s): %w", s.ID, s.Address, err)
+		}
+	}
+	return Result{}, false, nil
 }
 
 func decodeApplyReply(resp []byte) (Result, error) {

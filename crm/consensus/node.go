@@ -72,6 +72,11 @@ type Node struct {
 	log   *slog.Logger
 	store *raftboltdb.BoltStore
 	trans *Transport
+	// stable is store behind the disk guard (diskguard.go); guard tracks
+	// storage health, storageCh forwards its changes.
+	stable    raft.StableStore
+	guard     *diskGuard
+	storageCh chan struct{}
 
 	// cur is the running *raft.Raft; ForceSingleVoter replaces it (see
 	// recover.go), so every use goes through r().
@@ -140,12 +145,16 @@ func open(cfg Config) (*Node, error) {
 	}
 	hcl := NewHCLogger(cfg.Logger.With("component", "raft", "node", cfg.NodeID))
 	// FileSnapshotStore keeps snapshots in DataDir/snapshots.
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, hcl)
+	fsnaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, hcl)
 	if err != nil {
 		_ = store.Close()
 		return nil, fmt.Errorf("open snapshot store in %s: %w", cfg.DataDir, err)
 	}
-	logs, err := raft.NewLogCache(logCacheSize, store)
+	guard := newDiskGuard(cfg.DataDir, log, cfg.storageFault)
+	guard.self = cfg.Transport.raft.EncodePeer(raft.ServerID(cfg.NodeID), raft.ServerAddress(cfg.Transport.raft.LocalAddr()))
+	gs := &guardedStore{g: guard, logs: store, store: store}
+	snaps := raft.SnapshotStore(&guardedSnapshots{g: guard, SnapshotStore: fsnaps})
+	logs, err := raft.NewLogCache(logCacheSize, gs)
 	if err != nil {
 		_ = store.Close()
 		return nil, fmt.Errorf("raft log cache: %w", err)
@@ -174,13 +183,13 @@ func open(cfg Config) (*Node, error) {
 		_ = store.Close()
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	existing, err := raft.HasExistingState(logs, store, snaps)
+	existing, err := raft.HasExistingState(logs, gs, snaps)
 	if err != nil {
 		_ = store.Close()
 		return nil, fmt.Errorf("inspect raft state: %w", err)
 	}
 	gen := newDetachable(cfg.Transport.raft)
-	r, err := raft.NewRaft(rc, fsmAdapter{cfg.FSM}, logs, store, snaps, gen)
+	r, err := raft.NewRaft(rc, fsmAdapter{cfg.FSM}, logs, gs, snaps, gen)
 	if err != nil {
 		_ = store.Close()
 		return nil, fmt.Errorf("start raft: %w", err)
@@ -193,6 +202,9 @@ func open(cfg Config) (*Node, error) {
 		snaps:        snaps,
 		gen:          gen,
 		store:        store,
+		stable:       gs,
+		guard:        guard,
+		storageCh:    make(chan struct{}, 1),
 		trans:        cfg.Transport,
 		leaderCh:     make(chan LeaderState, 1),
 		obsCh:        make(chan raft.Observation, 64),
@@ -203,9 +215,10 @@ func open(cfg Config) (*Node, error) {
 	n.cur.Store(r)
 	n.observer = n.newObserver()
 	r.RegisterObserver(n.observer)
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go n.observe()
 	go n.serveForward()
+	go n.storageLoop()
 	log.Info("raft started", "addr", cfg.Transport.LocalAddr(), "data_dir", cfg.DataDir,
 		"existing_state", existing, "heartbeat", cfg.Timing.HeartbeatTimeout, "election", cfg.Timing.ElectionTimeout)
 	return n, nil
@@ -623,6 +636,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		}
 		n.mu.Unlock()
 		close(n.stop)
+		n.guard.close()
 		n.r().DeregisterObserver(n.observer)
 		n.gen.detach() // RPCs blocked on an unreachable peer return now
 

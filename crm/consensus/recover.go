@@ -275,7 +275,7 @@ func (n *Node) restart(scratch FSM, records [][]byte) (*raft.Raft, error) {
 	}
 	gen := newDetachable(n.trans.raft)
 	self := raft.Configuration{Servers: []raft.Server{{Suffrage: raft.Voter, ID: raft.ServerID(n.cfg.NodeID), Address: gen.LocalAddr()}}}
-	if err := raft.RecoverCluster(n.rconf, fsmAdapter{scratch}, n.logs, n.store, n.snaps, gen, self); err != nil {
+	if err := raft.RecoverCluster(n.rconf, fsmAdapter{scratch}, n.logs, n.stable, n.snaps, gen, self); err != nil {
 		return nil, fmt.Errorf("%w: rewrite configuration: %w", ErrRecover, err)
 	}
 	// The single voter elects itself after one heartbeat timeout; start it
@@ -283,7 +283,7 @@ func (n *Node) restart(scratch FSM, records [][]byte) (*raft.Raft, error) {
 	// timeout. ForceSingleVoter restores the configured timers.
 	fast := *n.rconf
 	fast.HeartbeatTimeout, fast.ElectionTimeout = n.rconf.LeaderLeaseTimeout, n.rconf.LeaderLeaseTimeout
-	r, err := raft.NewRaft(&fast, fsmAdapter{n.cfg.FSM}, n.logs, n.store, n.snaps, gen)
+	r, err := raft.NewRaft(&fast, fsmAdapter{n.cfg.FSM}, n.logs, n.stable, n.snaps, gen)
 	if err != nil {
 		return nil, fmt.Errorf("%w: restart raft: %w", ErrRecover, err)
 	}
@@ -319,7 +319,7 @@ func (n *Node) appendRecords(records [][]byte) error {
 	if term == 0 {
 		// The log may have been compacted into a snapshot: use the current
 		// term (never lower than any existing entry's).
-		if t, err := n.store.GetUint64([]byte("CurrentTerm")); err == nil {
+		if t, err := n.stable.GetUint64([]byte("CurrentTerm")); err == nil {
 			term = t
 		}
 	}

@@ -266,3 +266,18 @@ func TestServersFromMembers(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+func TestTimingByName(t *testing.T) {
+	for name, want := range map[string]Timing{"default": DefaultTiming, "fast": FastTiming, "wan": WANTiming} {
+		got, err := TimingByName(name)
+		if err != nil || got != want {
+			t.Errorf("TimingByName(%q) = %+v, %v", name, got, err)
+		}
+		if err := got.Validate(); err != nil {
+			t.Errorf("profile %s: %v", name, err)
+		}
+	}
+	if _, err := TimingByName("turbo"); !errors.Is(err, ErrConfig) {
+		t.Errorf("unknown profile: err = %v, want ErrConfig", err)
+	}
+}
