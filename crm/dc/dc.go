@@ -10,11 +10,13 @@
 //     drive the transition engine (package transition): dispatch resource
 //     actions to nodes over noderpc (with the raft term, so a deposed DC is
 //     refused), fencing through a Fencer, and run the controller's own node
-//     tasks (clear_failcount, lrm_delete) as CIB commands.
+//     tasks (clear_failcount, lrm_delete) as CIB commands. Transitions
+//     that keep failing with the same plan are retried with a growing
+//     delay (backoff.go).
 //
 // The loop ends when its context is cancelled (leadership lost). Wall-clock
-// time enters only here (Config.Now) and is passed to the pure scheduler and
-// engine.
+// time enters only here (Config.Wall, passed to the pure scheduler) as does
+// the clock of the engine's timeouts (Config.Now).
 //
 // Concurrency: a DC is driven by Run on one goroutine; Idle and
 // TransitionCount may be called from any goroutine. Run owns one goroutine
@@ -88,8 +90,13 @@ type Config struct {
 	// Failed carries names of members that failed or left (may be nil).
 	Events <-chan struct{}
 	Failed <-chan membership.Event
-	// Now is the wall clock (time.Now if nil).
-	Now    func() time.Time
+	// Now is the clock of timeouts, retries and grace periods (time.Now
+	// if nil); its readings are only compared with each other.
+	Now func() time.Time
+	// Wall is the wall clock given to the scheduler (failure-timeout,
+	// rules, CIB timestamps); Now if nil. A node whose wall clock jumps
+	// must not see its timeouts jump with it, hence two clocks.
+	Wall   func() time.Time
 	Logger *slog.Logger
 	// MissingGrace is how long a node marked online in the CIB may be
 	// absent from membership before the DC marks it offline (default 2 s;
@@ -129,6 +136,13 @@ type DC struct {
 	adding       map[string]bool
 	addDone      chan string
 
+	// failure backoff (backoff.go)
+	planSig    string // actions of the last planned transition
+	failSig    string // actions of the last failed one
+	failStreak int
+	holdUntil  time.Time
+	holdFor    uint64
+
 	// inflight holds the cancel functions of node RPCs in progress, per
 	// target node, so that losing a node fails its actions at once instead
 	// of after their timeout (action goroutines and the Run goroutine).
@@ -149,6 +163,9 @@ func New(cfg Config) (*DC, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Wall == nil {
+		cfg.Wall = cfg.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -218,7 +235,7 @@ func (d *DC) Run(ctx context.Context) error {
 		now := d.cfg.Now()
 		d.reconcile(ctx, now)
 		retry := !d.retryAt.IsZero() && !now.Before(d.retryAt)
-		if d.eng == nil && (dirty || retry || !now.Before(recheckAt)) {
+		if d.eng == nil && (dirty || retry || !now.Before(recheckAt)) && !d.holding(now) {
 			dirty = false
 			d.retryAt = time.Time{}
 			recheckAt = now.Add(d.schedule(ctx, now))
@@ -230,6 +247,10 @@ func (d *DC) Run(ctx context.Context) error {
 		wait := recheckAt.Sub(now)
 		if !d.retryAt.IsZero() && d.retryAt.Sub(now) < wait {
 			wait = d.retryAt.Sub(now)
+		}
+		if d.eng == nil && d.holding(now) {
+			// Due triggers (dirty, retry, recheck) wait for the backoff.
+			wait = d.holdUntil.Sub(now)
 		}
 		if d.eng != nil {
 			if dl, ok := d.eng.NextDeadline(); ok && dl.Sub(now) < wait {
@@ -451,7 +472,7 @@ func (d *DC) schedule(ctx context.Context, now time.Time) time.Duration {
 	if recheck <= 0 {
 		recheck = 15 * time.Minute
 	}
-	tr, err := scheduler.Schedule(cur, now)
+	tr, err := scheduler.Schedule(cur, d.cfg.Wall())
 	if err != nil {
 		d.log.Error("scheduler failed", "err", err)
 		return min(recheck, 10*time.Second)
@@ -470,6 +491,7 @@ func (d *DC) schedule(ctx context.Context, now time.Time) time.Duration {
 	}
 	sort.Strings(keys)
 	sig := strings.Join(keys, ",")
+	d.planSig = sig // backoff.go
 	if real == 0 {
 		d.lastKeys, d.repeats = "", 0
 		d.idleCIB.Store(cur)
@@ -548,6 +570,7 @@ func (d *DC) drive(ctx context.Context, now time.Time) {
 		s := d.eng.Summary()
 		d.log.Info("transition finished", "transition", d.transitionID, "complete", s.Complete(),
 			"confirmed", s.Confirmed, "failed", s.Failed, "timed_out", s.TimedOut, "aborted", s.Aborted, "reason", s.Reason)
+		d.noteTransitionEnd(now, s.Failed > 0 || s.TimedOut > 0)
 		if !s.Complete() {
 			d.lastKeys = ""
 			// A failed action (a fence device that failed, a node that
