@@ -98,7 +98,7 @@ func (h *apiHandler) idle() bool {
 	if id, _ := h.d.raft.Leader(); id == "" {
 		return false
 	}
-	tr, err := scheduler.Schedule(h.d.store.Current(), time.Now())
+	tr, err := scheduler.Schedule(h.d.store.Current(), h.d.now())
 	if err != nil {
 		return false
 	}

@@ -92,6 +92,8 @@ type clusterOpts struct {
 	killer    *clusterKiller
 	onSuicide func(node string)
 	builtins  func(node string) *agent.Registry
+	// dataDirs overrides a node's data directory (default: a temp dir).
+	dataDirs map[string]string
 }
 
 func newClusterOpts(t *testing.T, opts clusterOpts, names ...string) *testCluster {
@@ -104,7 +106,10 @@ func newClusterOpts(t *testing.T, opts clusterOpts, names ...string) *testCluste
 	}
 	for _, n := range names {
 		port := freePorts(t)
-		dir := t.TempDir()
+		dir := opts.dataDirs[n]
+		if dir == "" {
+			dir = t.TempDir()
+		}
 		cfg := Config{Name: n, DataDir: dir, BindAddr: "127.0.0.1", GossipPort: port, BootstrapExpect: len(names),
 			SocketPath: filepath.Join(t.TempDir(), "crmd.sock"),
 			Keys:       [][]byte{tc.key}, QuorumLease: 2 * time.Second, Arbiter: opts.arbiters[n], InsecureTransport: true,

@@ -49,6 +49,10 @@
 // known CIB locally: stop (default) stops every local resource through the
 // LRM, freeze and ignore do nothing, suicide/fence call Config.OnSuicide.
 //
+// Storage: a node whose raft storage fails (full disk under its data dir)
+// is never DC until its disk takes writes again (crm/consensus) and records
+// the problem in its transient attribute StorageAttr (storage.go).
+//
 // Concurrency: Start and Shutdown must be called from one goroutine; Kill
 // and the accessors are safe for concurrent use. The Daemon owns all goroutines
 // it starts and waits for them in Shutdown/Kill.
@@ -161,6 +165,7 @@ type Daemon struct {
 	wg     sync.WaitGroup
 
 	rec        *recorder
+	clk        *wallClock // wall clock: host, or host+offset under CTS (ctsclock.go)
 	memberEvs  chan struct{}
 	failedEvs  chan membership.Event
 	joined     chan struct{}
@@ -231,6 +236,7 @@ func New(cfg Config) (*Daemon, error) {
 	d := &Daemon{cfg: cfg, keys: keys, sec: sec, log: cfg.Logger.With("node", cfg.Name),
 		memberEvs: make(chan struct{}, 1), failedEvs: make(chan membership.Event, 64),
 		joined: make(chan struct{}), reannounce: make(chan struct{}, 1), shutdownOK: make(chan struct{})}
+	d.clk = newWallClock(d.log)
 	d.tn = newTwoNode(d)
 	return d, nil
 }
@@ -355,6 +361,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	d.goRun("announce", d.announceLoop)
 	d.goRun("quorum", d.quorumLoop)
 	d.goRun("two-node", d.tn.run)
+	d.goRun("storage", d.storageLoop) // storage.go
 	if len(d.cfg.Join) > 0 {
 		jctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, jerr := d.ml.Join(jctx, d.cfg.Join)
@@ -362,8 +369,11 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 		if jerr != nil {
 			// The seeds may simply not be up yet: keep trying.
 			d.log.Warn("join failed; retrying in the background", "seeds", d.cfg.Join, "err", jerr)
-			d.goRun("join", d.joinLoop)
 		}
+		// Always: after the first join, joinLoop keeps the membership
+		// whole (a peer this node declared dead while the peer never
+		// learned it would otherwise stay dead here until a push-pull).
+		d.goRun("join", d.joinLoop)
 	}
 	d.log.Info("node started", "gossip", d.hostPort(0), "raft", d.raft.Addr(), "noderpc", d.hostPort(noderpc.PortOffset), "arbiter", d.cfg.Arbiter)
 	return nil
@@ -524,7 +534,7 @@ func (d *Daemon) leaderLoop(ctx context.Context) {
 		rpc := d.sec.rpcClient(noderpc.DeriveKey(d.keys[0]))
 		ctl, err := dc.New(dc.Config{Node: d.cfg.Name, Term: term, Store: d.store, Raft: d.sec.dcRaft(d.raft), Members: dcMembers{d},
 			Sender: rpc, Fencer: d.fencer(),
-			Events: d.memberEvs, Failed: d.failedEvs, Logger: d.log})
+			Events: d.memberEvs, Failed: d.failedEvs, Wall: d.now, Logger: d.log})
 		if err != nil {
 			d.log.Error("cannot create DC", "err", err)
 			return
@@ -643,11 +653,20 @@ func (d *Daemon) announce(ctx context.Context) error {
 	// history: clearing it would tell the DC those resources are stopped
 	// here, and the DC would start them a second time elsewhere.
 	if pending := d.lrm.Pending(); len(pending) == 0 {
+		keep := d.failuresToKeep() // failkeep.go
 		if _, err := d.raft.Apply(ctx, store.Command{Op: store.OpClearNodeStatus, Node: d.cfg.Name}.Encode()); err != nil {
 			return fmt.Errorf("clear own status: %w", err)
 		}
+		if err := d.restoreFailures(ctx, keep); err != nil {
+			return err
+		}
+		d.rec.local.take() // their history is gone with the rest
 	} else {
 		d.log.Info("re-announcing with the status kept: operations run here", "operations", len(pending))
+		// Except for what it stopped on its own meanwhile (localstop.go).
+		if err := d.forgetLocalStops(ctx); err != nil {
+			return err
+		}
 	}
 	_, err := d.raft.Apply(ctx, store.Command{Op: store.OpNodeState, Node: d.cfg.Name, Attrs: map[string]string{
 		"in_ccm": "true", "crmd": "online", "join": "member", "expected": "member"}}.Encode())
@@ -757,7 +776,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 			return err
 		}
 		if err := short(store.Command{Op: store.OpSetNodeAttr, Node: d.cfg.Name, Name: "shutdown",
-			Value: strconv.FormatInt(time.Now().Unix(), 10), Transient: true}); err != nil {
+			Value: strconv.FormatInt(d.now().Unix(), 10), Transient: true}); err != nil {
 			d.log.Warn("cannot request shutdown through the DC; stopping resources locally", "err", err)
 		} else {
 			d.waitShutdownAck(ctx)

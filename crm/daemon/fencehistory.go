@@ -236,7 +236,7 @@ func (d *Daemon) fenceDevices(ctx context.Context, cur *cib.CIB, monitor bool, o
 	var prims []*cib.Resource
 	stonithPrimitives(cur.Config.Resources, &prims)
 	where := map[string][]string{}
-	if cl, err := scheduler.Unpack(cur, time.Now()); err == nil {
+	if cl, err := scheduler.Unpack(cur, d.now()); err == nil {
 		var walk func([]*scheduler.Resource)
 		walk = func(rs []*scheduler.Resource) {
 			for _, r := range rs {

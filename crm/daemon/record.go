@@ -69,6 +69,8 @@ type recorder struct {
 
 	wmu     sync.Mutex
 	waiters map[int64]chan noderpc.ActionResult
+
+	local localStops // resources stopped without the DC (localstop.go)
 }
 
 func newRecorder(d *Daemon) *recorder {
@@ -214,7 +216,7 @@ func (r *recorder) record(ctx context.Context, res lrm.OpResult) {
 	if interval > 0 {
 		id = res.Key
 	}
-	now := time.Now().Unix()
+	now := r.d.now().Unix()
 	attrs := map[string]string{
 		"id":               id,
 		"operation_key":    res.Key,
@@ -229,12 +231,12 @@ func (r *recorder) record(ctx context.Context, res lrm.OpResult) {
 		"rc-code":          strconv.Itoa(int(res.RC)),
 		"op-status":        strconv.Itoa(int(res.Status)),
 		"interval":         strconv.FormatInt(interval, 10),
-		"last-rc-change":   strconv.FormatInt(unixOr(res.LastRCChange, now), 10),
+		"last-rc-change":   strconv.FormatInt(unixOr(r.d.clk.shift(res.LastRCChange), now), 10),
 		"exec-time":        strconv.FormatInt(res.ExecTime.Milliseconds(), 10),
 		"queue-time":       strconv.FormatInt(res.QueueTime.Milliseconds(), 10),
 	}
 	if interval == 0 {
-		attrs["last-run"] = strconv.FormatInt(unixOr(res.Finished, now), 10)
+		attrs["last-run"] = strconv.FormatInt(unixOr(r.d.clk.shift(res.Finished), now), 10)
 	}
 	if ud.Digest != "" {
 		attrs["op-digest"] = ud.Digest
@@ -365,6 +367,9 @@ func (d *Daemon) handleAction(ctx context.Context, req noderpc.ActionRequest) (n
 		return noderpc.ActionResult{}, fmt.Errorf("term %d < %d: %w", req.Term, d.lrm.Term(), noderpc.ErrStaleTerm)
 	}
 	ok := noderpc.ActionResult{RC: 0}
+	if req.Rsc != "" {
+		d.rec.local.forget(req.Rsc)
+	}
 	switch req.Task {
 	case "do_shutdown":
 		d.mu.Lock()
@@ -464,7 +469,7 @@ func (d *Daemon) recordPending(ctx context.Context, req noderpc.ActionRequest, k
 		"rc-code":          strconv.Itoa(int(agent.Pending)),
 		"op-status":        strconv.Itoa(int(lrm.StatusPending)),
 		"interval":         "0",
-		"last-run":         strconv.FormatInt(time.Now().Unix(), 10),
+		"last-run":         strconv.FormatInt(d.now().Unix(), 10),
 	}
 	if req.OpDigest != "" {
 		attrs["op-digest"] = req.OpDigest
@@ -545,6 +550,7 @@ func (d *Daemon) stopLocal(ctx context.Context, why string) {
 			UserData: userData{Local: true}.encode()})
 		if err == nil {
 			chans = append(chans, d.rec.expectLocked(callID))
+			d.rec.local.add(id)
 		}
 		d.rec.wmu.Unlock()
 		if err != nil {

@@ -280,7 +280,7 @@ func (t *twoNode) delay(cur *cib.CIB, peer string) time.Duration {
 		in.PriorityDelay = opts.PriorityFencingDelay
 	}
 	if in.PriorityDelay > 0 {
-		if cl, err := scheduler.Unpack(cur, time.Now()); err == nil {
+		if cl, err := scheduler.Unpack(cur, t.d.now()); err == nil {
 			for _, n := range cl.Nodes {
 				sum := 0
 				for _, r := range n.Running {
