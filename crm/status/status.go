@@ -167,8 +167,20 @@ func warnings(c *cib.CIB, cl *scheduler.Cluster) []string {
 	if !cl.StonithEnabled {
 		out = append(out, "WARNING: stonith-enabled=false: failed nodes are not fenced and data may be corrupted")
 	}
+	// A node that cannot write its data directory says so in this
+	// transient attribute (crm/daemon StorageAttr) and stays out of
+	// leadership until it can again.
+	for _, n := range cl.Nodes {
+		if v := n.Attrs[storageErrorAttr]; v != "" {
+			out = append(out, fmt.Sprintf("WARNING: node %s cannot write its data directory: %s", n.Name, v))
+		}
+	}
 	return out
 }
+
+// storageErrorAttr is the transient node attribute crmd sets while its
+// data directory refuses writes (crm/daemon.StorageAttr).
+const storageErrorAttr = "gocrm-storage-error"
 
 // failedActions collects failed operations from the resource history in
 // status order, the way crm_mon lists them.

@@ -195,3 +195,36 @@ func TestNoCIB(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestStorageErrorWarning: a node whose data directory refuses writes
+// (crmd sets the transient attribute) is named in the warnings, in text and
+// in the structured report.
+func TestStorageErrorWarning(t *testing.T) {
+	doc := strings.Replace(sampleCIB, `<node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member"/>`,
+		`<node_state id="2" uname="node2" in_ccm="true" crmd="online" join="member" expected="member">
+      <transient_attributes id="2"><instance_attributes id="status-2">
+        <nvpair id="status-2-se" name="gocrm-storage-error" value="/var/lib/gocrm: no space left on device"/>
+      </instance_attributes></transient_attributes>
+    </node_state>`, 1)
+	c, err := cib.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Build(c, Options{Now: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "WARNING: node node2 cannot write its data directory: /var/lib/gocrm: no space left on device"
+	found := false
+	for _, w := range r.Warnings {
+		if w == want {
+			found = true
+		}
+		if strings.Contains(w, "node1 cannot write") {
+			t.Errorf("healthy node1 reported: %q", w)
+		}
+	}
+	if !found {
+		t.Errorf("warnings = %q, want %q", r.Warnings, want)
+	}
+}
