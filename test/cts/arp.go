@@ -108,3 +108,20 @@ func (l *Lab) VIPAnswers(wait time.Duration) ([]string, error) {
 	slices.Sort(macs)
 	return macs, nil
 }
+
+// PoweredMACs drops from macs those of nodes whose crmd is dead: a
+// powered-off node answers nothing (the lab removes the VIP from a dead
+// node's namespace only a moment after its crmd died).
+func (l *Lab) PoweredMACs(macs []string) []string {
+	return slices.DeleteFunc(slices.Clone(macs), func(m string) bool {
+		for _, n := range l.nodes {
+			if n.mac == m {
+				l.mu.Lock()
+				pid := n.pid
+				l.mu.Unlock()
+				return pid == 0 || !procAlive(pid)
+			}
+		}
+		return false
+	})
+}

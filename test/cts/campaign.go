@@ -1,24 +1,30 @@
 // Package cts is gocrm's Cluster Test Suite: a seeded, randomized fault
 // campaign against a real cluster of crmd processes (3 nodes and an
-// arbiter) with an out-of-band invariant checker (package
-// test/cts/invariant) run after every fault has settled.
+// arbiter, or a two-node-mode pair: twonode.go) with an out-of-band
+// invariant checker (package test/cts/invariant) run after every fault has
+// settled.
 //
 // The lab (Lab) runs each crmd in its own network namespace on a bridge in
 // 10.99.0.0/24 when root (partitions are "from PEER blackhole" ip rules in
-// the receiving namespace, loss and delay tc netem when the kernel has
-// sch_netem, data directories small tmpfs mounts), else all on
-// 127.0.0.1 with only the process and resource faults. Its directory is a
-// crm/sandbox directory, so the crmds' stonith:sandbox device fences a node
-// by SIGKILLing its crmd. A killed or fenced node counts as powered off;
-// it is rebooted (volatile resource state wiped, crmd started) by the
-// campaign's repair step.
+// the receiving namespace, packet loss iptables statistic rules, delay tc
+// netem only when the kernel has sch_netem, data directories small tmpfs
+// mounts), else all on 127.0.0.1 with only the process, resource and clock
+// faults. Its directory is a crm/sandbox directory, so the crmds'
+// stonith:sandbox device fences a node by SIGKILLing its crmd. A killed or
+// fenced node counts as powered off (what runs in its namespace is killed
+// too); it is rebooted (volatile resource state wiped, crmd started) by the
+// campaign's repair step. Clock jumps move one crmd's wall clock through a
+// test-only hook (crm/daemon/ctsclock.go), never the host's.
 //
-// Resources: three ocf:gocrm:Dummy (d1..d3), ocf:gocrm:IPaddr2 "vip" in
-// netns mode, and the fence-sandbox device. Observation is out of band:
-// Dummy state files, the VIP among the node namespace's local addresses and
-// the MACs answering ARP for it on the bridge, crmd liveness, plus each
-// crmd's status and CIB over its control socket and the resource operations
-// and fencing in the nodes' logs.
+// Resources: three ocf:gocrm:Dummy (d1..d3; two for the pair), and in
+// netns mode the group web = ocf:gocrm:IPaddr2 "vip" + ocf:gocrm:httpd
+// "www" (test/cts/cmd/ctshttpd, when Config.HTTPD is set), and the
+// fence-sandbox device. Observation is out of band: Dummy state files, the
+// VIP among the node namespace's local addresses and the MACs answering
+// ARP for it on the bridge, the web server's process and which node
+// answers HTTP on the VIP, crmd liveness, plus each crmd's status and CIB
+// over its control socket and the resource operations and fencing in the
+// nodes' logs.
 //
 // Concurrency: a campaign is driven by Run on one goroutine; Run owns the
 // sampler goroutine and stops it before returning.
@@ -58,7 +64,8 @@ type Config struct {
 	// Kinds restricts the fault kinds (nil = every kind the lab supports).
 	Kinds []string
 	// Lease is crmd's --quorum-lease; StopGrace the time a minority gets
-	// after the lease to stop its resources.
+	// beyond the lease to notice it lost its leader and stop its
+	// resources (default 5 s).
 	Lease, StopGrace time.Duration
 	// SettleTimeout bounds every wait for the cluster to settle.
 	SettleTimeout time.Duration
@@ -68,6 +75,13 @@ type Config struct {
 	// KeepLogs, when set, receives a copy of the node logs if any
 	// violation was found.
 	KeepLogs string
+	// HTTPD is the campaign's web server binary (test/cts/cmd/ctshttpd);
+	// in netns mode it runs as ocf:gocrm:httpd "www" grouped with the VIP
+	// ("" = no web group).
+	HTTPD string
+	// TwoNode runs the two-node-mode pair campaign (twonode.go) instead
+	// of three nodes and an arbiter.
+	TwoNode bool
 	// Out receives the per-fault lines and the final table.
 	Out    io.Writer
 	Logger *slog.Logger
@@ -118,6 +132,9 @@ type campaign struct {
 	tail     *logTail
 	timeline *invariant.Timeline
 	pending  []invariant.Event
+	// ops are the recent resource operations fed to the timeline (for
+	// the quiet check of clock jumps).
+	ops []invariant.Event
 
 	vmu     sync.Mutex
 	seen    map[string]bool
@@ -195,6 +212,14 @@ func (c *campaign) feedTimeline(final bool) {
 	}
 	ready := c.pending[:cut]
 	c.pending = append([]invariant.Event(nil), c.pending[cut:]...)
+	for _, e := range ready {
+		if e.Kind != invariant.NodeDown {
+			c.ops = append(c.ops, e)
+		}
+	}
+	if len(c.ops) > 500 {
+		c.ops = append([]invariant.Event(nil), c.ops[len(c.ops)-250:]...)
+	}
 	c.record(c.timeline.Add(ready))
 }
 
@@ -217,7 +242,7 @@ func (c *campaign) sampler(ctx context.Context) {
 		case <-t.C:
 		}
 		if c.lab.Netns() && tick%3 == 0 {
-			if macs, err := c.lab.VIPAnswers(150 * time.Millisecond); err == nil && len(macs) > 1 {
+			if macs, err := c.lab.VIPAnswers(150 * time.Millisecond); err == nil && len(c.lab.PoweredMACs(macs)) > 1 {
 				c.record([]invariant.Violation{{Invariant: invariant.VIPOneMAC, Subject: "vip", At: time.Now(),
 					Detail: "sampled ARP answers from " + strings.Join(macs, ", ")}})
 			}
@@ -245,14 +270,32 @@ func (c *campaign) printf(format string, args ...any) {
 // baseConfig is the cluster configuration the campaign loads.
 func (c *campaign) baseConfig() string {
 	var b strings.Builder
-	for _, r := range []string{"d1", "d2", "d3"} {
-		fmt.Fprintf(&b, "primitive %s ocf:gocrm:Dummy op monitor interval=2s timeout=10s\n", r)
+	for _, r := range baseResources(c.cfg.TwoNode) {
+		fmt.Fprintf(&b, "primitive %s ocf:gocrm:Dummy op monitor interval=2s timeout=10s meta failure-timeout=%s\n", r, clockJumpFailureTimeout)
 	}
 	if c.lab.Netns() {
 		fmt.Fprintf(&b, "primitive vip ocf:gocrm:IPaddr2 params ip=%s cidr_netmask=24 nic=%s op monitor interval=2s timeout=10s\n", vipAddr, nodeNIC)
+		if c.cfg.HTTPD != "" {
+			fmt.Fprintf(&b, "primitive %s ocf:gocrm:httpd params binary=%s args=\"-listen :%s -vip %s\" statusurl=http://127.0.0.1:%s/ op monitor interval=2s timeout=10s\n",
+				webRsc, c.cfg.HTTPD, webPort, vipAddr, webPort)
+			fmt.Fprintf(&b, "group web vip %s\n", webRsc)
+		}
 	}
-	b.WriteString("rsc_defaults resource-stickiness=1\nproperty no-quorum-policy=stop\n")
+	// One property statement: a second one would replace the first's set.
+	b.WriteString("rsc_defaults resource-stickiness=1\nproperty stonith-enabled=true no-quorum-policy=stop")
+	if c.cfg.TwoNode {
+		b.WriteString(" two-node-mode=true")
+	}
+	b.WriteString("\n")
 	return b.String()
+}
+
+// baseResources are the Dummy resources of the campaign.
+func baseResources(twoNode bool) []string {
+	if twoNode {
+		return []string{"d1", "d2"}
+	}
+	return []string{"d1", "d2", "d3"}
 }
 
 // Run runs the campaign and always tears the lab down.
@@ -267,7 +310,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Lease = 2 * time.Second
 	}
 	if cfg.StopGrace <= 0 {
-		cfg.StopGrace = 3 * time.Second
+		// A minority notices the loss of its leader only after raft's
+		// detection (leader lease, then up to 2 heartbeat timeouts: 2.5 s
+		// with consensus.WANTiming, which crmd may use on a loaded host)
+		// before the quorum lease starts, then stops its resources.
+		cfg.StopGrace = 5 * time.Second
 	}
 	if cfg.SettleTimeout <= 0 {
 		cfg.SettleTimeout = 30 * time.Second
@@ -286,14 +333,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		base = d
 	}
 	lab, err := NewLab(LabConfig{Dir: filepath.Join(base, "lab"), CRMD: cfg.CRMD, CRM: cfg.CRM, Netns: cfg.Netns,
-		Tmpfs: cfg.Tmpfs, Plant: cfg.Plant, Lease: cfg.Lease, Logger: cfg.Logger})
+		Tmpfs: cfg.Tmpfs, Plant: cfg.Plant, Lease: cfg.Lease, TwoNode: cfg.TwoNode, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
 	c := &campaign{cfg: cfg, log: cfg.Logger, out: cfg.Out, lab: lab, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
-		resources: []string{"d1", "d2", "d3"}, part: map[string]int{}, timeline: invariant.NewTimeline(), seen: map[string]bool{}}
+		resources: baseResources(cfg.TwoNode), part: map[string]int{}, timeline: invariant.NewTimeline(), seen: map[string]bool{}}
 	if lab.Netns() {
 		c.resources = append(c.resources, "vip")
+		if cfg.HTTPD != "" {
+			c.resources = append(c.resources, webRsc)
+		}
 	}
 	files := map[string]string{}
 	for _, n := range lab.Names() {
@@ -315,6 +365,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	mode := "loopback (127.0.0.1; no network or disk faults)"
 	if lab.Netns() {
 		mode = "network namespaces in 10.99.0.0/24"
+	}
+	if cfg.TwoNode {
+		mode = "two-node-mode pair, " + mode
 	}
 	c.printf("cts: seed %d, %d faults, %s, lab %s\n", cfg.Seed, cfg.Faults, mode, lab.Dir())
 	if cfg.Plant != "" {
@@ -431,11 +484,16 @@ func (c *campaign) bringUp(ctx context.Context) error {
 			return err
 		}
 	}
-	// The fence device and stonith-enabled, as crm sandbox up configures.
+	// The fence device and stonith-enabled, as crm sandbox up configures
+	// (two-node-mode is refused until both nodes are in <nodes>: retried).
+	fencing := "primitive fence-sandbox stonith:sandbox op monitor interval=60s\n"
+	if c.cfg.TwoNode {
+		fencing = c.twoNodeConfigPrefix()
+	}
 	deadline := time.Now().Add(90 * time.Second)
 	var err error
 	for time.Now().Before(deadline) {
-		if err = c.configure(ctx, "primitive fence-sandbox stonith:sandbox op monitor interval=60s\nproperty stonith-enabled=true\n"+c.baseConfig()); err == nil {
+		if err = c.configure(ctx, fencing+c.baseConfig()); err == nil {
 			break
 		}
 		time.Sleep(time.Second)

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,35 @@ func binaries(t *testing.T) (crmd, crm string) {
 	}
 	dir := bins.Dir(t)
 	return filepath.Join(dir, "crmd"), filepath.Join(dir, "crm")
+}
+
+var (
+	webOnce sync.Once
+	webBin  string
+	webErr  error
+)
+
+// webServer builds the campaign's web server (test/cts/cmd/ctshttpd) next
+// to crmd once per test binary run.
+func webServer(t *testing.T) string {
+	t.Helper()
+	webOnce.Do(func() {
+		dir := bins.Dir(t)
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = "/usr/local/go/bin/go" // bins.Dir found it there
+		}
+		cmd := exec.Command(goBin, "build", "-o", dir+"/", "./cmd/ctshttpd")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			webErr = fmt.Errorf("go build ./cmd/ctshttpd: %w\n%s", err, out)
+			return
+		}
+		webBin = filepath.Join(dir, "ctshttpd")
+	})
+	if webErr != nil {
+		t.Fatal(webErr)
+	}
+	return webBin
 }
 
 // labMode returns whether to use network namespaces and tmpfs: as root
@@ -69,7 +99,7 @@ func TestShortCampaign(t *testing.T) {
 	netns, tmpfs := labMode(t)
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Config{Seed: uint64(envInt("CTS_SEED", 1)), Faults: envInt("CTS_FAULTS", 8),
-		CRMD: crmd, CRM: crm, Dir: t.TempDir(), Netns: netns, Tmpfs: tmpfs, Budget: 4 * time.Minute,
+		CRMD: crmd, CRM: crm, HTTPD: webServer(t), Dir: t.TempDir(), Netns: netns, Tmpfs: tmpfs, Budget: 4 * time.Minute,
 		KeepLogs: filepath.Join(os.TempDir(), fmt.Sprintf("gocrm-cts-logs-%d", time.Now().Unix())), Out: &out})
 	t.Logf("campaign output:\n%s", out.String())
 	if err != nil {
@@ -82,6 +112,30 @@ func TestShortCampaign(t *testing.T) {
 	want := fmt.Sprintf("faults %d violations %d", len(res.Faults), len(res.Violations))
 	if last := lines[len(lines)-1]; last != want {
 		t.Errorf("last line %q, want %q", last, want)
+	}
+	for _, v := range res.Violations {
+		t.Errorf("violation: %s", v)
+	}
+	if len(res.Faults) == 0 {
+		t.Error("no fault was injected")
+	}
+}
+
+// TestTwoNodeShortCampaign runs a few faults (CTS_TWONODE_FAULTS, default
+// 3) against a two-node-mode pair: no invariant may be violated.
+func TestTwoNodeShortCampaign(t *testing.T) {
+	crmd, crm := binaries(t)
+	netns, tmpfs := labMode(t)
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Config{Seed: uint64(envInt("CTS_SEED", 1)), Faults: envInt("CTS_TWONODE_FAULTS", 3),
+		CRMD: crmd, CRM: crm, HTTPD: webServer(t), Dir: t.TempDir(), Netns: netns, Tmpfs: tmpfs, TwoNode: true,
+		Budget: 3 * time.Minute, Out: &out})
+	t.Logf("campaign output:\n%s", out.String())
+	if err != nil {
+		t.Fatalf("campaign: %v", err)
+	}
+	if res.Setup != nil {
+		t.Errorf("campaign stopped early: %v", res.Setup)
 	}
 	for _, v := range res.Violations {
 		t.Errorf("violation: %s", v)

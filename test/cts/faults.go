@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gocrm/gocrm/crm/api"
@@ -22,9 +23,8 @@ type faultKind struct {
 	run    func(ctx context.Context, c *campaign, f *FaultRecord)
 }
 
-// allKinds lists the fault kinds. A clock jump is not among them: crmd
-// reads the host clock directly (no test hook), and the host clock must
-// not be touched.
+// allKinds lists the fault kinds. netem is disabled where the kernel lacks
+// sch_netem (loss then comes from iptables, kind loss; there is no delay).
 var allKinds = []faultKind{
 	{name: "kill-restart", weight: 2, run: faultKillRestart},
 	{name: "kill-dc", weight: 2, run: faultKillDC},
@@ -36,6 +36,8 @@ var allKinds = []faultKind{
 	{name: "part-split", weight: 1, netns: true, run: faultSplit},
 	{name: "part-asym", weight: 1, netns: true, run: faultAsym},
 	{name: "netem", weight: 1, netns: true, run: faultNetem},
+	{name: "loss", weight: 1, netns: true, run: faultLoss},
+	{name: "clock-jump", weight: 1, run: faultClockJump},
 	{name: "disk-full", weight: 1, tmpfs: true, run: faultDiskFull},
 }
 
@@ -52,7 +54,11 @@ func KindNames() []string {
 // cfg.Kinds when given.
 func (c *campaign) kinds() []faultKind {
 	var out []faultKind
-	for _, k := range allKinds {
+	kinds := allKinds
+	if c.cfg.TwoNode {
+		kinds = twoNodeKinds
+	}
+	for _, k := range kinds {
 		if k.netns && !c.lab.Netns() || k.tmpfs && !c.cfg.Tmpfs || k.name == "netem" && !c.lab.HasNetem() {
 			continue
 		}
@@ -373,10 +379,17 @@ func faultIsolate(ctx context.Context, c *campaign, f *FaultRecord) {
 	}
 	t0 := time.Now()
 	_, ok, why := c.waitSettled(ctx, t0, c.cfg.SettleTimeout, false)
+	c.waitLease(ctx, 500*time.Millisecond)
+	if ok {
+		// The convergence checks need a snapshot of a settled cluster:
+		// settled again now, after the lease (the isolated node's
+		// resources are stopped by now). A node fenced meanwhile boots
+		// again, as a real one would (the isolated one stays cut off).
+		_, ok, why = c.waitSettled(ctx, time.Now(), c.cfg.SettleTimeout, true)
+	}
 	if ok {
 		why = ""
 	}
-	c.waitLease(ctx, 500*time.Millisecond)
 	c.check(ctx, ok, why)
 	f.Detail = "majority settled"
 	if !c.lab.Running(f.Target) {
@@ -460,4 +473,99 @@ func faultDiskFull(ctx context.Context, c *campaign, f *FaultRecord) {
 	t := time.Now()
 	c.repairAll()
 	c.settleAfter(ctx, f, t, true)
+}
+
+// faultLoss makes one node lose a random share of its packets (both
+// directions) for a few seconds: iptables statistic rules, since this
+// kernel may lack sch_netem (no delay then).
+func faultLoss(ctx context.Context, c *campaign, f *FaultRecord) {
+	f.Target = c.pick(c.lab.Names())
+	loss := 10 + c.rng.IntN(41)
+	if err := c.lab.Loss(f.Target, loss); err != nil {
+		f.Detail = err.Error()
+		return
+	}
+	hold := c.jitter(3*time.Second, 6*time.Second)
+	sleep(ctx, hold)
+	c.midCheck(ctx)
+	f.Detail = fmt.Sprintf("loss %d%% for %.1fs", loss, hold.Seconds())
+	if !c.lab.Running(f.Target) {
+		f.Detail += ", fenced meanwhile"
+	}
+	c.heal(ctx, f)
+}
+
+// clockJumpFailureTimeout is the Dummies' failure-timeout: longer than
+// the clock jump, so a jump must not expire their fail-counts.
+const clockJumpFailureTimeout = "90min"
+
+// faultClockJump moves one node's wall clock (crmd's, through the
+// GOCRM_CTS_CLOCK_FILE hook; the host clock is untouched) an hour forward
+// or backward for a few seconds, then puts it back. First a Dummy's
+// monitor is made to fail (it is recovered in place, leaving a fail-count
+// whose failure-timeout is longer than the jump). During the jump a marker
+// is committed. Nothing may be started or stopped anywhere because of the
+// jump, the CIB must stay identical everywhere and the fail-count must
+// survive it (failure-timeout must not expire it); then it is cleaned up.
+func faultClockJump(ctx context.Context, c *campaign, f *FaultRecord) {
+	f.Target = c.pick(c.lab.Names())
+	dc := c.dc(ctx)
+	if c.rng.IntN(2) == 0 && dc != "" {
+		f.Target = dc // the DC's clock drives the scheduler
+	}
+	off := time.Hour
+	if c.rng.IntN(2) == 0 {
+		off = -time.Hour
+	}
+	hold := c.jitter(3*time.Second, 6*time.Second)
+	failed := ""
+	if rsc, node := c.holder(); node != "" && strings.HasPrefix(rsc, "d") {
+		if err := c.lab.RemoveState(node, rsc); err == nil {
+			if _, ok, why := c.waitSettled(ctx, time.Now(), c.cfg.SettleTimeout, true); ok {
+				failed = rsc
+			} else {
+				c.log.Warn("clock-jump: the failure before the jump did not settle", "rsc", rsc, "why", why)
+			}
+		}
+	}
+	t0 := time.Now()
+	if err := c.lab.SetClockOffset(f.Target, off); err != nil {
+		f.Detail = err.Error()
+		return
+	}
+	// crmd re-reads the offset at most every 100 ms: commit once it has
+	// (the DC schedules on the change, with its jumped clock).
+	sleep(ctx, 300*time.Millisecond)
+	c.commitMarker(ctx)
+	sleep(ctx, time.Until(t0.Add(hold)))
+	c.midCheck(ctx)
+	t1 := time.Now()
+	if err := c.lab.SetClockOffset(f.Target, 0); err != nil {
+		f.Detail = err.Error()
+		return
+	}
+	f.Detail = fmt.Sprintf("%+v for %.1fs", off, hold.Seconds())
+	if f.Target == dc {
+		f.Detail += " on the DC"
+	}
+	c.settleAfter(ctx, f, t1, true)
+	// The operations are in the timeline once older than its watermark.
+	end := time.Now()
+	sleep(ctx, 1600*time.Millisecond)
+	c.feedTimeline(false)
+	c.record(invariant.CheckQuiet(c.ops, t0, end, fmt.Sprintf("a %+v clock jump on %s", off, f.Target)))
+	if failed == "" {
+		return
+	}
+	f.Detail += "; " + failed + " failed before"
+	if g := c.quorateGroup(); len(g) > 0 {
+		if resp, err := c.apiCall(ctx, g[0], 2*time.Second, api.Request{Op: api.OpGetCIB}); err == nil &&
+			!strings.Contains(resp.CIB, `name="fail-count-`+failed+`#`) {
+			c.record([]invariant.Violation{{Invariant: invariant.FailCountKept, Subject: failed, At: time.Now(),
+				Detail: fmt.Sprintf("fail-count (failure-timeout %s) gone after a %+v clock jump on %s", clockJumpFailureTimeout, off, f.Target)}})
+		}
+		if _, err := c.lab.Crm(ctx, g[0], 15*time.Second, "resource", "cleanup", failed); err != nil {
+			f.Detail += "; cleanup: " + err.Error()
+		}
+	}
 }

@@ -54,6 +54,8 @@ type labNode struct {
 	frozen  bool
 	mounted bool
 	started time.Time
+	lossy   bool   // iptables loss rules installed
+	mac     string // netns mode: its NIC's MAC address
 }
 
 // Lab is a 3-node + arbiter cluster of real crmd processes, each in its own
@@ -96,8 +98,11 @@ type LabConfig struct {
 	// Plant is passed as GOCRM_CTS_PLANT to every crmd ("" = none).
 	Plant string
 	// Lease is crmd's --quorum-lease.
-	Lease  time.Duration
-	Logger *slog.Logger
+	Lease time.Duration
+	// TwoNode makes a two-node-mode pair (n1, n2) instead of three nodes
+	// and an arbiter.
+	TwoNode bool
+	Logger  *slog.Logger
 }
 
 // NewLab creates the lab directory, namespaces and mounts (nothing runs
@@ -109,7 +114,11 @@ func NewLab(cfg LabConfig) (l *Lab, err error) {
 	if (cfg.Netns || cfg.Tmpfs) && os.Geteuid() != 0 {
 		return nil, ErrNeedRoot
 	}
-	sb, err := sandbox.Create(sandbox.Config{Dir: cfg.Dir, Nodes: 4, CRMD: cfg.CRMD, ClusterName: "cts", Logger: cfg.Logger})
+	nodes := 4
+	if cfg.TwoNode {
+		nodes = 2
+	}
+	sb, err := sandbox.Create(sandbox.Config{Dir: cfg.Dir, Nodes: nodes, CRMD: cfg.CRMD, ClusterName: "cts", TwoNodeMode: cfg.TwoNode, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
@@ -120,7 +129,7 @@ func NewLab(cfg LabConfig) (l *Lab, err error) {
 		}
 	}()
 	for i, n := range sb.State().Nodes {
-		ln := &labNode{name: n.Name, port: n.Port, arbiter: i == 3}
+		ln := &labNode{name: n.Name, port: n.Port, arbiter: i == 3 && !cfg.TwoNode}
 		if cfg.Netns {
 			ln.ip = subnetPrefix + strconv.Itoa(11+i)
 			ln.ns = fmt.Sprintf("%s-%s", l.prefix, n.Name)
@@ -216,6 +225,18 @@ func (l *Lab) setupNetns() error {
 			return fmt.Errorf("lab: netns setup: %w", err)
 		}
 	}
+	for _, n := range l.nodes {
+		out, err := runOut("ip", "-n", n.ns, "-o", "link", "show", nodeNIC)
+		if err != nil {
+			return fmt.Errorf("lab: netns setup: %w", err)
+		}
+		f := strings.Fields(out)
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "link/ether" {
+				n.mac = f[i+1]
+			}
+		}
+	}
 	// tc netem needs the sch_netem kernel module.
 	n := l.nodes[0]
 	if err := run("tc", "-n", n.ns, "qdisc", "add", "dev", nodeNIC, "root", "netem", "delay", "1ms"); err != nil {
@@ -256,8 +277,18 @@ func (l *Lab) Members() []string {
 	return out
 }
 
-// Arbiter returns the arbiter's name.
-func (l *Lab) Arbiter() string { return l.nodes[3].name }
+// Arbiter returns the arbiter's name ("" for a two-node pair).
+func (l *Lab) Arbiter() string {
+	for _, n := range l.nodes {
+		if n.arbiter {
+			return n.name
+		}
+	}
+	return ""
+}
+
+// TwoNode reports whether the lab is a two-node-mode pair.
+func (l *Lab) TwoNode() bool { return l.cfg.TwoNode }
 
 func (l *Lab) node(name string) *labNode {
 	for _, n := range l.nodes {
@@ -358,7 +389,7 @@ func (l *Lab) Start(name string) error {
 	}
 	cmd.Dir = l.sb.NodeDir(name)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), sandbox.EnvDir+"="+l.sb.Dir())
+	cmd.Env = append(os.Environ(), sandbox.EnvDir+"="+l.sb.Dir(), clockFileEnv+"="+l.clockFile(name))
 	if l.cfg.Plant != "" {
 		cmd.Env = append(cmd.Env, "GOCRM_CTS_PLANT="+l.cfg.Plant)
 	}
@@ -385,6 +416,8 @@ func (l *Lab) Start(name string) error {
 		// VIP (its other volatile state is wiped when it boots).
 		if l.netns {
 			_ = run("ip", "-n", n.ns, "addr", "del", vipAddr+"/24", "dev", nodeNIC)
+			// Its services (the web server) go down with it.
+			l.killNamespace(n)
 		}
 		l.mu.Lock()
 		l.events = append(l.events, invariant.Event{At: at, Kind: invariant.NodeDown, Node: name, Why: "crmd exited: " + cmd.ProcessState.String()})
@@ -564,6 +597,17 @@ func (l *Lab) Heal() {
 		if l.hasNetem {
 			_ = run("tc", "-n", n.ns, "qdisc", "del", "dev", nodeNIC, "root")
 		}
+		l.mu.Lock()
+		lossy := n.lossy
+		n.lossy = false
+		l.mu.Unlock()
+		if lossy {
+			for _, chain := range []string{"INPUT", "OUTPUT"} {
+				if err := run("ip", "netns", "exec", n.ns, "iptables", "-w", "-F", chain); err != nil {
+					l.log.Warn("lab: removing packet loss", "node", n.name, "err", err)
+				}
+			}
+		}
 	}
 }
 
@@ -626,6 +670,12 @@ func (l *Lab) Active(name string, resources []string) []string {
 	var out []string
 	var fib string
 	for _, r := range resources {
+		if r == webRsc {
+			if l.webPID(name) != 0 {
+				out = append(out, r)
+			}
+			continue
+		}
 		if r == "vip" {
 			if fib == "" {
 				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/net/fib_trie", pid))
@@ -671,11 +721,26 @@ func hasLocal(fib, ip string) bool {
 }
 
 // RemoveState deletes a Dummy's state file on a node (its monitor then
-// fails) or, for the VIP, removes the address.
+// fails), for the VIP removes the address, for the web server kills it.
 func (l *Lab) RemoveState(name, rsc string) error {
 	n := l.node(name)
-	if rsc == "vip" {
+	switch rsc {
+	case "vip":
 		return run("ip", "-n", n.ns, "addr", "del", vipAddr+"/24", "dev", nodeNIC)
+	case webRsc:
+		pid := l.webPID(name)
+		if pid == 0 {
+			return fmt.Errorf("lab: no web server runs on %s", name)
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			return fmt.Errorf("lab: kill the web server on %s: %w", name, err)
+		}
+		// SIGKILL is asynchronous: wait until the process is gone (a
+		// zombie), so that an observation right after sees it dead.
+		for i := 0; i < 100 && procAlive(pid); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil
 	}
 	return os.Remove(l.dummyState(name, rsc))
 }

@@ -112,6 +112,9 @@ func markersIn(x string) []string {
 // quorateGroup returns the running, unfrozen nodes of the partition that
 // holds a majority of the voters, or nil.
 func (c *campaign) quorateGroup() []string {
+	if c.cfg.TwoNode {
+		return c.twoNodeGroup()
+	}
 	groups := map[int][]string{}
 	for _, n := range c.lab.Names() {
 		if c.lab.Running(n) && !c.lab.Frozen(n) {
@@ -163,6 +166,15 @@ func (c *campaign) settled(ctx context.Context, views []nodeView) (bool, string)
 		if alive != len(group) {
 			return false, fmt.Sprintf("%s sees %d of %d members alive", v.name, alive, len(group))
 		}
+		if c.cfg.TwoNode && len(group) == 1 {
+			// A lone survivor has settled only once it has noticed the
+			// loss of its peer (and fenced it: see below, the CIB).
+			for _, m := range v.st.Members {
+				if m.Name != v.name && m.State == "alive" {
+					return false, fmt.Sprintf("%s still sees its dead peer %s alive", v.name, m.Name)
+				}
+			}
+		}
 		cibs = append(cibs, v.cib)
 	}
 	if !slices.Contains(group, dc) {
@@ -182,6 +194,13 @@ func (c *campaign) settled(ctx context.Context, views []nodeView) (bool, string)
 		cur, err := cib.Parse([]byte(cibs[0]))
 		if err != nil {
 			return false, fmt.Sprintf("CIB: %v", err)
+		}
+		if c.cfg.TwoNode && len(group) == 1 {
+			for _, ns := range cur.Status.Nodes {
+				if ns.Uname != group[0] && ns.InCCM == "true" && ns.Crmd == "online" {
+					return false, "the survivor's CIB still shows " + ns.Uname + " online"
+				}
+			}
 		}
 		for _, n := range group {
 			if n == c.lab.Arbiter() {
@@ -332,7 +351,31 @@ func (c *campaign) snapshot(ctx context.Context, settled bool, why string) invar
 		if err != nil {
 			c.log.Warn("ARP probe of the VIP failed", "err", err)
 		} else {
-			s.VIP, s.VIPMACs = "vip", macs
+			s.VIP, s.VIPMACs = "vip", c.lab.PoweredMACs(macs)
+		}
+	}
+	if c.cfg.TwoNode {
+		// A lone node keeps running while it races to fence its peer
+		// (two-node-mode): "never both" is active-once's; the fenced
+		// peer no longer votes.
+		s.PartitionSince = time.Time{}
+		s.Voters = 0
+		for _, v := range views {
+			if v.powered {
+				s.Voters++
+			}
+		}
+	}
+	if c.lab.Netns() && slices.Contains(c.resources, webRsc) {
+		s.WebGroup = []string{"vip", webRsc}
+		// Retried: a loaded 2-core host may delay an answer by a second.
+		for try := 0; try < 3; try++ {
+			node, err := c.lab.WebAnswer(2 * time.Second)
+			s.HTTPNode, s.HTTPErr = node, ""
+			if err == nil {
+				break
+			}
+			s.HTTPErr = err.Error()
 		}
 	}
 	for _, v := range views {

@@ -21,7 +21,14 @@
 //     settled quorate partition names that one DC;
 //   - vip-one-mac: an ARP request for the VIP is answered by at most one
 //     MAC address, and once settled by exactly one (unless status gives a
-//     reason for the VIP being stopped).
+//     reason for the VIP being stopped);
+//   - http-holder: once settled, the members of the web group (VIP and web
+//     server) run on one node and an HTTP request to the VIP is answered
+//     by that node's web server (nobody answers when the group is stopped);
+//   - spurious-op: during a fault that must not move anything (a clock
+//     jump) no resource is started or stopped anywhere (CheckQuiet);
+//   - failcount-kept: a fail-count whose failure-timeout is longer than a
+//     clock jump survives the jump (checked by the campaign).
 //
 // The package is pure: no I/O and no clock; times come in with the input.
 // All functions are safe for concurrent use (they share no state).
@@ -44,8 +51,11 @@ const (
 	MarkerLost    = "marker-lost"
 	OneDC         = "one-dc"
 	VIPOneMAC     = "vip-one-mac"
+	HTTPHolder    = "http-holder"
+	SpuriousOp    = "spurious-op"
+	FailCountKept = "failcount-kept"
 	NotSettled    = "not-settled"
-	allInvariants = "active-once no-quorum-run fence-order cib-identical marker-lost one-dc vip-one-mac not-settled"
+	allInvariants = "active-once no-quorum-run fence-order cib-identical marker-lost one-dc vip-one-mac http-holder spurious-op failcount-kept not-settled"
 )
 
 // Violation is one broken invariant.
@@ -127,6 +137,12 @@ type Snapshot struct {
 	// probed); VIPMACs are the distinct MACs that answered.
 	VIP     string
 	VIPMACs []string
+	// WebGroup lists the members of the group serving HTTP on the VIP
+	// (nil = not probed); HTTPNode is the node whose web server answered
+	// an HTTP request to the VIP ("" = no answer; HTTPErr says why).
+	WebGroup []string
+	HTTPNode string
+	HTTPErr  string
 }
 
 // partitionQuorate reports, per partition index, whether its voters form
@@ -184,6 +200,11 @@ func CheckSnapshot(s Snapshot) []Violation {
 		case len(s.VIPMACs) == 0 && s.Settled && strings.TrimSpace(s.StoppedReasons[s.VIP]) == "":
 			add(VIPOneMAC, s.VIP, "nobody answers ARP for the VIP")
 		}
+	}
+
+	// http-holder
+	if len(s.WebGroup) > 0 && s.Settled {
+		checkHTTP(s, add)
 	}
 
 	// no-quorum-run
@@ -264,6 +285,51 @@ func CheckSnapshot(s Snapshot) []Violation {
 		}
 	}
 	return out
+}
+
+// checkHTTP checks, on a settled snapshot, that the web group runs on one
+// node and that this node's web server answers HTTP on the VIP.
+func checkHTTP(s Snapshot, add func(inv, subj, format string, args ...any)) {
+	subj := strings.Join(s.WebGroup, "+")
+	holders := map[string][]string{} // node -> group members active there
+	for _, n := range s.Nodes {
+		if !n.Powered {
+			continue
+		}
+		for _, r := range s.WebGroup {
+			if slices.Contains(n.Active, r) {
+				holders[n.Name] = append(holders[n.Name], r)
+			}
+		}
+	}
+	switch {
+	case len(holders) > 1:
+		add(HTTPHolder, subj, "group members on several nodes: %s", describe(holders))
+	case len(holders) == 0:
+		if s.HTTPNode != "" {
+			add(HTTPHolder, subj, "group runs nowhere but %s answers HTTP on the VIP", s.HTTPNode)
+		}
+	default:
+		for h, rs := range holders {
+			if len(rs) != len(s.WebGroup) {
+				// A partly running group needs a reason, like a stopped
+				// resource (a failed member).
+				for _, r := range s.WebGroup {
+					if !slices.Contains(rs, r) && strings.TrimSpace(s.StoppedReasons[r]) == "" {
+						add(HTTPHolder, subj, "only %s runs on %s, %s nowhere without a reason", strings.Join(rs, ","), h, r)
+					}
+				}
+				continue
+			}
+			if s.HTTPNode != h {
+				who := s.HTTPNode
+				if who == "" {
+					who = "nobody (" + s.HTTPErr + ")"
+				}
+				add(HTTPHolder, subj, "the group runs on %s but HTTP on the VIP is answered by %s", h, who)
+			}
+		}
+	}
 }
 
 func hasKey(m map[string][]string, k string) bool {
@@ -394,6 +460,22 @@ func (t *Timeline) Add(evs []Event) []Violation {
 				delete(h, e.Node)
 			}
 		}
+	}
+	return out
+}
+
+// CheckQuiet reports every start or stop of a resource in evs between
+// from and to: during a fault that must leave the resources alone (a wall
+// clock jump on one node) any such operation is spurious. why names the
+// fault in the violations.
+func CheckQuiet(evs []Event, from, to time.Time, why string) []Violation {
+	var out []Violation
+	for _, e := range evs {
+		if e.At.Before(from) || e.At.After(to) || (e.Kind != Started && e.Kind != Stopped) {
+			continue
+		}
+		out = append(out, Violation{Invariant: SpuriousOp, Subject: e.Rsc, At: e.At,
+			Detail: fmt.Sprintf("%s %s on %s during %s", e.Kind, e.Rsc, e.Node, why)})
 	}
 	return out
 }

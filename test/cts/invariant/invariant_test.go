@@ -270,3 +270,70 @@ func TestVIPOneMAC(t *testing.T) {
 		t.Fatalf("no answer mid-fault: %v", vs)
 	}
 }
+
+func TestHTTPHolder(t *testing.T) {
+	web := func() Snapshot {
+		s := healthy()
+		s.Resources = append(s.Resources, "vip", "www")
+		s.Nodes[1].Active = append(s.Nodes[1].Active, "vip", "www")
+		s.WebGroup, s.HTTPNode = []string{"vip", "www"}, "n2"
+		return s
+	}
+	if vs := CheckSnapshot(web()); len(vs) != 0 {
+		t.Fatalf("healthy web group: %v", vs)
+	}
+	// Answered by another node's web server.
+	s := web()
+	s.HTTPNode = "n3"
+	if vs := only(t, CheckSnapshot(s), HTTPHolder); len(vs) != 1 || !strings.Contains(vs[0].Detail, "answered by n3") {
+		t.Fatalf("wrong answering node: %v", vs)
+	}
+	// Nobody answers.
+	s = web()
+	s.HTTPNode, s.HTTPErr = "", "connection refused"
+	if vs := only(t, CheckSnapshot(s), HTTPHolder); len(vs) != 1 || !strings.Contains(vs[0].Detail, "connection refused") {
+		t.Fatalf("no answer: %v", vs)
+	}
+	// The group split over two nodes (and www not active-once-broken).
+	s = web()
+	s.Nodes[1].Active = []string{"d2", "vip"}
+	s.Nodes[2].Active = []string{"www"}
+	if vs := only(t, CheckSnapshot(s), HTTPHolder); len(vs) != 1 || !strings.Contains(vs[0].Detail, "several nodes") {
+		t.Fatalf("split group: %v", vs)
+	}
+	// A member stopped with a reason is fine; without one it is not.
+	s = web()
+	s.Nodes[1].Active = []string{"d2", "vip"}
+	s.StoppedReasons = map[string]string{"www": "failed www_start_0 on n2"}
+	if vs := CheckSnapshot(s); len(vs) != 0 {
+		t.Fatalf("member stopped with a reason: %v", vs)
+	}
+	s.StoppedReasons = nil
+	vs := CheckSnapshot(s)
+	if len(vs) != 2 { // active-once (www nowhere) and http-holder
+		t.Fatalf("member stopped without a reason: %v", vs)
+	}
+	// Not checked before the cluster settled.
+	s = web()
+	s.HTTPNode, s.Settled = "n3", false
+	if vs := CheckSnapshot(s); len(vs) != 0 {
+		t.Fatalf("unsettled snapshot: %v", vs)
+	}
+}
+
+func TestCheckQuiet(t *testing.T) {
+	evs := []Event{
+		{At: t0.Add(-time.Second), Kind: Started, Node: "n1", Rsc: "d1"},
+		{At: t0.Add(time.Second), Kind: Found, Node: "n1", Rsc: "d1"},
+		{At: t0.Add(2 * time.Second), Kind: NodeDown, Node: "n2"},
+		{At: t0.Add(3 * time.Second), Kind: Stopped, Node: "n2", Rsc: "d2"},
+		{At: t0.Add(9 * time.Second), Kind: Started, Node: "n3", Rsc: "d3"},
+	}
+	vs := CheckQuiet(evs, t0, t0.Add(5*time.Second), "a clock jump")
+	if len(vs) != 1 || vs[0].Invariant != SpuriousOp || vs[0].Subject != "d2" || !strings.Contains(vs[0].Detail, "stopped d2 on n2 during a clock jump") {
+		t.Fatalf("got %v", vs)
+	}
+	if vs := CheckQuiet(evs[:3], t0, t0.Add(5*time.Second), "x"); len(vs) != 0 {
+		t.Fatalf("probe and node death are not operations: %v", vs)
+	}
+}

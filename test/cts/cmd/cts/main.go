@@ -6,9 +6,10 @@
 //
 //	cts -seed 7 -faults 20 -crmd bin/crmd -crm bin/crm
 //
-// As root the nodes run in network namespaces (partitions, netem) with a
-// tmpfs per data directory (disk full); otherwise on 127.0.0.1 with the
-// process and resource faults only (-netns=false forces that).
+// As root the nodes run in network namespaces (partitions, packet loss)
+// with a tmpfs per data directory (disk full); otherwise on 127.0.0.1 with
+// the process and resource faults only (-netns=false forces that).
+// -topo twonode runs the smaller campaign of a two-node-mode pair.
 package main
 
 import (
@@ -47,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	settle := fl.Duration("settle-timeout", 30*time.Second, "bound on every wait for the cluster to settle")
 	keep := fl.String("keep-logs", "", "directory receiving the node logs when a violation is found")
 	dir := fl.String("dir", "", "parent directory of the lab (default: a temporary directory)")
+	httpd := fl.String("httpd", "", "web server binary (test/cts/cmd/ctshttpd): an ocf:gocrm:httpd resource grouped with the VIP (netns mode)")
+	topo := fl.String("topo", "3+1", "cluster: 3+1 (three nodes and an arbiter) or twonode (a two-node-mode pair; faults kill, freeze, partition)")
 	verbose := fl.Bool("v", false, "log the harness's own progress to stderr")
 	if err := fl.Parse(args); err != nil {
 		return 64
@@ -69,11 +72,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *topo != "3+1" && *topo != "twonode" {
+		fmt.Fprintf(stderr, "cts: unknown -topo %q (3+1 or twonode)\n", *topo)
+		return 64
+	}
+	if *httpd != "" {
+		*httpd = abs(*httpd)
+	}
 	var ks []string
 	if *kinds != "" {
 		ks = strings.Split(*kinds, ",")
 		for _, k := range ks {
-			if !slices.Contains(cts.KindNames(), k) {
+			if !slices.Contains(cts.KindNames(), k) && !slices.Contains(cts.TwoNodeKindNames(), k) {
 				fmt.Fprintf(stderr, "cts: unknown fault kind %q (known: %s)\n", k, strings.Join(cts.KindNames(), ","))
 				return 64
 			}
@@ -83,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	res, err := cts.Run(ctx, cts.Config{Seed: *seed, Faults: *faults, CRMD: abs(*crmd), CRM: abs(*crm), Dir: *dir,
 		Netns: *netns, Tmpfs: *tmpfs, Plant: *plant, Kinds: ks, Lease: *lease, SettleTimeout: *settle,
-		Budget: *budget, KeepLogs: *keep, Out: stdout, Logger: log})
+		Budget: *budget, KeepLogs: *keep, HTTPD: *httpd, TwoNode: *topo == "twonode", Out: stdout, Logger: log})
 	if err != nil {
 		fmt.Fprintln(stderr, "cts:", err)
 		return 2
