@@ -52,6 +52,16 @@ func backoffDelay(streak int) time.Duration {
 // the configuration epoch, every node's membership fields and its
 // transient attributes other than failure counts and times.
 func holdKey(c *cib.CIB) uint64 {
+	keep := func(name string) bool {
+		return !strings.HasPrefix(name, "fail-count-") && !strings.HasPrefix(name, "last-failure-")
+	}
+	return hashNodes(c, keep, nil)
+}
+
+// hashNodes hashes the configuration epoch, quorum, every node's
+// membership fields and the transient attributes keep accepts (all when
+// keep is nil); more, when set, adds a node's further parts.
+func hashNodes(c *cib.CIB, keep func(name string) bool, more func(w func(...string), ns *cib.NodeState)) uint64 {
 	h := fnv.New64a()
 	w := func(s ...string) {
 		for _, x := range s {
@@ -64,11 +74,13 @@ func holdKey(c *cib.CIB) uint64 {
 		w("node", ns.ID, ns.Uname, ns.InCCM, ns.Crmd, ns.Join, ns.Expected)
 		for _, s := range ns.Transient {
 			for _, p := range s.Pairs {
-				if strings.HasPrefix(p.Name, "fail-count-") || strings.HasPrefix(p.Name, "last-failure-") {
-					continue
+				if keep == nil || keep(p.Name) {
+					w(p.Name, p.Value)
 				}
-				w(p.Name, p.Value)
 			}
+		}
+		if more != nil {
+			more(w, ns)
 		}
 	}
 	return h.Sum64()

@@ -29,7 +29,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"slices"
 	"sort"
@@ -602,21 +601,7 @@ func (d *DC) finish(r actionDone) {
 // left out: their entries change as the transition's own results are
 // recorded (a failure among them aborts through its confirmation instead).
 func (d *DC) fingerprint(c *cib.CIB) uint64 {
-	h := fnv.New64a()
-	w := func(s ...string) {
-		for _, x := range s {
-			h.Write([]byte(x))
-			h.Write([]byte{0})
-		}
-	}
-	w(store.EpochString(c), c.GetAttr("have-quorum"))
-	for _, ns := range c.Status.Nodes {
-		w("node", ns.ID, ns.Uname, ns.InCCM, ns.Crmd, ns.Join, ns.Expected)
-		for _, s := range ns.Transient {
-			for _, p := range s.Pairs {
-				w(p.Name, p.Value)
-			}
-		}
+	return hashNodes(c, nil, func(w func(...string), ns *cib.NodeState) {
 		for _, r := range ns.Resources {
 			if d.eng != nil && d.touched[ns.Uname+"\x00"+r.ID] {
 				continue
@@ -625,8 +610,7 @@ func (d *DC) fingerprint(c *cib.CIB) uint64 {
 				w(r.ID, op.ID, strconv.Itoa(op.CallID), strconv.Itoa(op.RCCode), strconv.Itoa(op.OpStatus))
 			}
 		}
-	}
-	return h.Sum64()
+	})
 }
 
 // digestInput resolves the definition of a's operation on its node.
