@@ -761,15 +761,18 @@ func isUnfence(a *Action) bool { return a.Task == "stonith" && a.FenceAction == 
 // change of the first action depth-first (updateAction follows a's).
 func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) {
 	f := e.first
+	// A collective first action is summarised from its children before
+	// its flags are noted (applyEdge summarises it again): only what the
+	// ordering itself changes in f is followed from here.
 	if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
-		cl.refreshCollectiveAction(f)
+		cl.summariseCollective(f)
 	}
 	fOpt, fRun := f.Optional, f.Runnable
 	if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
 		// A collective "then" is summarised from its children too
 		// (a clone's "promoted" is required once an instance's
 		// promote is), as Pacemaker's flags for an ordering are.
-		cl.refreshCollectiveAction(a)
+		cl.summariseCollective(a)
 	}
 	if cl.applyEdge(f, a, e.flags) {
 		cl.applyEdge(f, a, e.flags)
@@ -786,40 +789,11 @@ func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) {
 // the matching action of each child, with the same first action, and
 // follows any change depth-first.
 func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
-	if collectiveNotify(t) {
-		return
-	}
-	for _, c := range t.Rsc.Children {
-		var ca *Action
-		cf := flags
-		if c.Kind == cib.KindPrimitive {
-			for _, x := range cl.findActions(c, t.Task) {
-				// A clone instance's action elsewhere than the first
-				// action only becomes required (see instanceFlags); a
-				// group member's action is found on the group's node,
-				// where the member is assigned.
-				if cf = instanceFlags(f, t, x, flags); cf == 0 {
-					continue
-				}
-				ca = x
-				break
-			}
-		} else {
-			ca = cl.findAction(c, t.Task, nil)
-		}
-		if ca == nil || (t.Rsc.Kind == cib.KindClone && !ca.Runnable) {
-			continue
-		}
+	cl.eachChildAction(f, t, flags, func(c *Resource, ca *Action, cf int) {
 		opt, run := ca.Optional, ca.Runnable
-		// Children get the first action's cluster-wide flags.
-		cl.clusterWideFlags = true
-		// Printing flags are the collective action's own: they do not
-		// reach its children's actions.
-		cf &^= ordImpliesThenPrinted | ordImpliesFirstPrinted
-		if cl.applyEdge(f, ca, cf) {
-			cl.applyEdge(f, ca, cf)
+		if cl.applyToChild(f, ca, cf) {
+			cl.applyToChild(f, ca, cf)
 		}
-		cl.clusterWideFlags = false
 		if c.Kind != cib.KindPrimitive {
 			cl.pushToChildren(f, ca, flags, depth)
 		}
@@ -831,7 +805,7 @@ func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
 				cl.updateAction(e2.then, depth+1)
 			}
 		}
-	}
+	})
 }
 
 func (cl *Cluster) updateEdge(e *edge) bool {
@@ -851,18 +825,41 @@ func (cl *Cluster) updateEdge(e *edge) bool {
 	return changed
 }
 
+// applyToChildren applies an ordering whose "then" is a collective action
+// to the matching action of each child, with the same first action, and
+// reports whether one changed (the settling pass follows the changes).
 func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
-	if collectiveNotify(t) {
-		return false
-	}
 	changed := false
+	cl.eachChildAction(f, t, flags, func(c *Resource, ca *Action, cf int) {
+		if cl.applyToChild(f, ca, cf) {
+			changed = true
+		}
+		if c.Kind != cib.KindPrimitive && cl.applyToChildren(f, ca, flags) {
+			changed = true
+		}
+	})
+	return changed
+}
+
+// eachChildAction calls fn, child by child, with the action of child c
+// of collective action t's resource that an ordering from f into t also
+// applies to, and the flags it applies with there. A primitive child's
+// action is its first one of t's task that the ordering reaches (see
+// instanceFlags; a group member's is the member's own, wherever f runs),
+// a collective child's its own pseudo action. A clone instance's
+// unrunnable action is left out; the printing flags are t's own and do
+// not reach the children. A collective notification reaches no child.
+// Each child's action is looked up after fn has returned for the one
+// before, so fn may change the actions.
+func (cl *Cluster) eachChildAction(f, t *Action, flags int, fn func(c *Resource, ca *Action, cf int)) {
+	if collectiveNotify(t) {
+		return
+	}
 	for _, c := range t.Rsc.Children {
 		var ca *Action
 		cf := flags
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, t.Task) {
-				// See pushToChildren; a group member's action is the
-				// member's own, wherever the first action runs.
 				if cf = instanceFlags(f, t, x, flags); cf == 0 {
 					continue
 				}
@@ -872,42 +869,36 @@ func (cl *Cluster) applyToChildren(f, t *Action, flags int) bool {
 		} else {
 			ca = cl.findAction(c, t.Task, nil)
 		}
-		if ca == nil {
+		if ca == nil || (t.Rsc.Kind == cib.KindClone && !ca.Runnable) {
 			continue
 		}
-		if t.Rsc.Kind == cib.KindClone && !ca.Runnable {
-			continue
-		}
-		cl.clusterWideFlags = true
-		// Printing flags are the collective action's own: they do not
-		// reach its children's actions.
-		cf &^= ordImpliesThenPrinted | ordImpliesFirstPrinted
-		if cl.applyEdge(f, ca, cf) {
-			changed = true
-		}
-		cl.clusterWideFlags = false
-		if c.Kind != cib.KindPrimitive && cl.applyToChildren(f, ca, flags) {
-			changed = true
-		}
+		fn(c, ca, cf&^(ordImpliesThenPrinted|ordImpliesFirstPrinted))
 	}
-	return changed
+}
+
+// applyToChild applies the ordering from f to ca, a child's action found
+// by eachChildAction: the child gets the first action's cluster-wide
+// flags (see optionalFor).
+func (cl *Cluster) applyToChild(f, ca *Action, cf int) bool {
+	cl.clusterWideFlags = true
+	defer func() { cl.clusterWideFlags = false }()
+	return cl.applyEdge(f, ca, cf)
 }
 
 func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 	e := &edge{first: f, then: t, flags: flags}
 	changed := false
-	// As the first action of an ordering, a clone's action is runnable when
-	// one of its instances' actions is (Pacemaker derives a collective
-	// action's flags from its children), even if an ordering made the
-	// clone action itself unrunnable.
-	if !f.Runnable && f.Node == nil && f.Rsc != nil && f.Rsc.Kind == cib.KindClone && t.Rsc != nil && cl.anyInstanceRunnable(f) {
-		f.Runnable = true
-		defer func() { f.Runnable = false }()
-	}
-	// Likewise it is required as soon as one of its instances' actions is,
-	// whether or not that has reached the clone action yet.
-	if f.Optional && f.Pseudo && f.Node == nil && f.Rsc != nil && f.Rsc.Kind == cib.KindClone && (t.Rsc == nil || t.Rsc.Top() != f.Rsc) && cl.anyInstanceRequired(f) {
-		f.Optional = false
+	// A collective first action is summarised from its children, whether
+	// or not their latest changes have reached it yet (Pacemaker derives
+	// the flags of an ordering's first action that way). As the first
+	// action of an ordering, a clone's action is runnable while one of its
+	// instances' actions is, even if an ordering made the clone action
+	// itself unrunnable.
+	if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
+		if _, anyRunnable := cl.summariseCollective(f); anyRunnable && !f.Runnable && f.Rsc.Kind == cib.KindClone {
+			f.Runnable = true
+			defer func() { f.Runnable = false }()
+		}
 	}
 	if flags&ordThenCancelsFirst != 0 && !f.Optional && t.Rsc != nil && t.Task == "reload-agent" {
 		// A required stop makes the reload pointless.
@@ -1168,28 +1159,37 @@ func (cl *Cluster) actionItem(change string, r *Resource, role, nextRole string,
 var doneToTask = map[string]string{"running": "start", "stopped": "stop", "promoted": "promote", "demoted": "demote"}
 
 // refreshCollective recomputes group/clone pseudo-action flags from their
-// children, as Pacemaker's action_flags callbacks do.
+// children (see summariseCollective).
 func (cl *Cluster) refreshCollective() bool {
 	changed := false
 	for _, a := range cl.Actions {
-		if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive && cl.refreshCollectiveAction(a) {
+		if a.Rsc == nil || a.Rsc.Kind == cib.KindPrimitive {
+			continue
+		}
+		if ch, _ := cl.summariseCollective(a); ch {
 			changed = true
 		}
 	}
 	return changed
 }
 
-func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
+// summariseCollective derives collective action a's flags from its
+// children's actions of the same task (start for running, ...), as
+// Pacemaker derives a collective action's flags: a becomes required once
+// a child's action is, a clone's action unrunnable once none of its
+// instances' actions is runnable, and a group's completion action
+// (running, ...) unrunnable once a member's action is missing or
+// unrunnable. It reports whether a changed and whether some child's
+// action is runnable. Notifications are not summarised.
+func (cl *Cluster) summariseCollective(a *Action) (changed, anyRunnable bool) {
 	if a.isNotification() {
-		return false
+		return false, false
 	}
-	changed := false
 	r := a.Rsc
 	task := a.Task
 	if t, ok := doneToTask[task]; ok {
 		task = t
 	}
-	anyRunnable := false
 	for _, c := range r.Children {
 		var ca *Action
 		if c.Kind == cib.KindPrimitive {
@@ -1248,43 +1248,7 @@ func (cl *Cluster) refreshCollectiveAction(a *Action) bool {
 		a.Runnable = false
 		changed = true
 	}
-	return changed
-}
-
-// anyInstanceRunnable reports whether one of the instances of clone action
-// a's resource has a runnable action of the same task.
-func (cl *Cluster) anyInstanceRunnable(a *Action) bool {
-	return cl.anyInstanceAction(a, func(x *Action) bool { return x.Runnable })
-}
-
-// anyInstanceRequired reports whether one of the instances of clone action
-// a's resource has a required action of the same task.
-func (cl *Cluster) anyInstanceRequired(a *Action) bool {
-	return cl.anyInstanceAction(a, func(x *Action) bool { return !x.Optional })
-}
-
-// anyInstanceAction reports whether an action of the same task (start for
-// running, ...) of one of the instances of clone action a's resource
-// satisfies ok.
-func (cl *Cluster) anyInstanceAction(a *Action, ok func(*Action) bool) bool {
-	task := a.Task
-	if t, found := doneToTask[task]; found {
-		task = t
-	}
-	for _, c := range a.Rsc.Children {
-		if c.Kind == cib.KindPrimitive {
-			for _, x := range cl.findActions(c, task) {
-				if !x.link && ok(x) {
-					return true
-				}
-			}
-			continue
-		}
-		if ca := cl.findAction(c, task, nil); ca != nil && ok(ca) {
-			return true
-		}
-	}
-	return false
+	return changed, anyRunnable
 }
 
 // refreshOneOrMore makes a one-or-more pseudo action unrunnable once fewer

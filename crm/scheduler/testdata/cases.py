@@ -718,3 +718,16 @@ case("stopped-role-monitor-move", resources=[stopped_mon_prim("A"), prim("B")],
 case("stopped-role-monitor-unmanaged", resources=[stopped_mon_prim("A", {"is-managed": "false"}), prim("B")],
      status=merge(probed(["A", "B"], ["node3"]), {"node1": [("A", "running"), ("B", "stopped")],
                                                    "node2": [("A", "failed-monitor"), ("B", "running")]}))
+
+# --- a clone's pseudo action as the first action of an ordering: seen as
+# runnable while one of its instances' actions is, even when an ordering
+# made the clone action itself unrunnable
+case("clone-asym-order-stopped-first",
+     resources=[clone("CL1", prim("cA"), {"target-role": "Stopped"}), clone("CL2", prim("cB"))],
+     constraints=[order("o1", "CL1", "CL2", ' symmetrical="false"')],
+     status={n: [("cA", "running"), ("cB", "running")] for n in N3})
+case("clone-group-order-stopped-first",
+     resources=[clone("CL1", prim("cA"), {"target-role": "Stopped"}),
+                clone("CLG", group("G", [prim("m1"), prim("m2")])), clone("CL3", prim("cC"))],
+     constraints=[order("o1", "CL1", "CLG"), order("o2", "CLG", "CL3")],
+     status={n: [("cA", "running"), ("m1", "running"), ("m2", "running"), ("cC", "running")] for n in N3})
