@@ -5,18 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gocrm/gocrm/agents/agent"
+	"github.com/gocrm/gocrm/internal/sdunit"
 )
 
 // UnitState is the part of a systemd unit's state the executor needs.
-type UnitState struct {
-	LoadState   string // "loaded", "not-found", "masked", ...
-	ActiveState string // "active", "reloading", "inactive", "failed", "activating", "deactivating"
-	SubState    string
-}
+type UnitState = sdunit.UnitState
 
 // SystemdManager is the consumer-side view of systemd's D-Bus API.
 // Job methods block until systemd reports the job result ("done",
@@ -30,8 +26,9 @@ type SystemdManager interface {
 }
 
 // ErrNoSystemd means systemd is not the running init system (or its D-Bus
-// API is unreachable).
-var ErrNoSystemd = errors.New("systemd is not running")
+// API is unreachable). It is sdunit.ErrNoSystemd, so errors.Is matches the
+// errors of every systemd client in gocrm.
+var ErrNoSystemd = sdunit.ErrNoSystemd
 
 // SystemdExecutor runs actions of class systemd (and "service" when systemd
 // is present) through a SystemdManager. Unit names without a type suffix
@@ -46,17 +43,9 @@ type SystemdExecutor struct {
 	PollInterval time.Duration
 }
 
-var unitSuffixes = []string{".service", ".socket", ".target", ".mount", ".timer", ".path", ".slice", ".scope", ".device", ".swap", ".automount"}
-
-// UnitName returns the systemd unit name for an agent type.
-func UnitName(typ string) string {
-	for _, s := range unitSuffixes {
-		if strings.HasSuffix(typ, s) {
-			return typ
-		}
-	}
-	return typ + ".service"
-}
+// UnitName returns the systemd unit name for an agent type: the type
+// itself when it names a unit type, otherwise type + ".service".
+func UnitName(typ string) string { return sdunit.UnitName(typ) }
 
 func (e *SystemdExecutor) poll() time.Duration {
 	if e.PollInterval <= 0 {
@@ -147,12 +136,8 @@ func (e *SystemdExecutor) waitInactive(ctx context.Context, unit string) Result 
 		default:
 			return Result{RC: agent.OK, Status: StatusDone}
 		}
-		t := time.NewTimer(e.poll())
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !agent.Sleep(ctx, e.poll()) {
 			return e.failure(ctx, ctx.Err())
-		case <-t.C:
 		}
 	}
 }
@@ -167,12 +152,8 @@ func (e *SystemdExecutor) monitor(ctx context.Context, unit string) Result {
 		case "active", "reloading":
 			return Result{RC: agent.OK, Status: StatusDone}
 		case "activating", "deactivating":
-			t := time.NewTimer(e.poll())
-			select {
-			case <-ctx.Done():
-				t.Stop()
+			if !agent.Sleep(ctx, e.poll()) {
 				return e.failure(ctx, ctx.Err())
-			case <-t.C:
 			}
 		default:
 			return Result{RC: agent.NotRunning, Status: StatusDone}
@@ -193,136 +174,10 @@ func (e *SystemdExecutor) failure(ctx context.Context, err error) Result {
 	}
 }
 
-// FakeSystemd is an in-memory SystemdManager for tests. Units must be
-// added with AddUnit; unknown units report LoadState "not-found". It is safe
-// for concurrent use.
-type FakeSystemd struct {
-	mu        sync.Mutex
-	units     map[string]*fakeUnit
-	calls     []string
-	jobResult map[string]string // unit -> forced start job result
-	stopState map[string]string // unit -> ActiveState a stop job leaves
-	err       error
-}
-
-type fakeUnit struct {
-	active  string
-	reloads int
-}
+// FakeSystemd is an in-memory SystemdManager for tests (see sdunit.Fake).
+// Units must be added with AddUnit; unknown units report LoadState
+// "not-found". It is safe for concurrent use.
+type FakeSystemd = sdunit.Fake
 
 // NewFakeSystemd returns an empty fake.
-func NewFakeSystemd() *FakeSystemd {
-	return &FakeSystemd{units: make(map[string]*fakeUnit), jobResult: make(map[string]string), stopState: make(map[string]string)}
-}
-
-// AddUnit makes unit known (inactive).
-func (f *FakeSystemd) AddUnit(unit string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.units[unit] = &fakeUnit{active: "inactive"}
-}
-
-// SetActiveState forces a unit's ActiveState (e.g. "failed").
-func (f *FakeSystemd) SetActiveState(unit, state string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if u, ok := f.units[unit]; ok {
-		u.active = state
-	}
-}
-
-// FailStart makes start jobs of unit finish with result (e.g. "failed").
-func (f *FakeSystemd) FailStart(unit, result string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.jobResult[unit] = result
-}
-
-// StopLeaves makes stop jobs of unit leave it in ActiveState state (e.g.
-// "deactivating", to model a slow stop) instead of "inactive".
-func (f *FakeSystemd) StopLeaves(unit, state string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.stopState[unit] = state
-}
-
-// SetError makes every call fail with err (nil clears it).
-func (f *FakeSystemd) SetError(err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.err = err
-}
-
-// Calls returns the job calls made so far, as "start x.service" etc.
-func (f *FakeSystemd) Calls() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.calls...)
-}
-
-func (f *FakeSystemd) job(ctx context.Context, op, unit string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, op+" "+unit)
-	if f.err != nil {
-		return "", f.err
-	}
-	u, ok := f.units[unit]
-	if !ok {
-		return "", fmt.Errorf("unit %s not found", unit)
-	}
-	switch op {
-	case "start":
-		if r := f.jobResult[unit]; r != "" {
-			u.active = "failed"
-			return r, nil
-		}
-		u.active = "active"
-	case "stop":
-		u.active = "inactive"
-		if st := f.stopState[unit]; st != "" {
-			u.active = st
-		}
-	case "reload":
-		if u.active != "active" {
-			return "failed", nil
-		}
-		u.reloads++
-	}
-	return "done", nil
-}
-
-// StartUnit activates the unit (or fails it, see FailStart).
-func (f *FakeSystemd) StartUnit(ctx context.Context, unit string) (string, error) {
-	return f.job(ctx, "start", unit)
-}
-
-// StopUnit deactivates the unit.
-func (f *FakeSystemd) StopUnit(ctx context.Context, unit string) (string, error) {
-	return f.job(ctx, "stop", unit)
-}
-
-// ReloadUnit reloads an active unit.
-func (f *FakeSystemd) ReloadUnit(ctx context.Context, unit string) (string, error) {
-	return f.job(ctx, "reload", unit)
-}
-
-// UnitState reports the unit's state.
-func (f *FakeSystemd) UnitState(ctx context.Context, unit string) (UnitState, error) {
-	if err := ctx.Err(); err != nil {
-		return UnitState{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return UnitState{}, f.err
-	}
-	u, ok := f.units[unit]
-	if !ok {
-		return UnitState{LoadState: "not-found", ActiveState: "inactive", SubState: "dead"}, nil
-	}
-	return UnitState{LoadState: "loaded", ActiveState: u.active}, nil
-}
+func NewFakeSystemd() *FakeSystemd { return sdunit.NewFake() }

@@ -34,13 +34,18 @@ func TestSystemdExecutorWithFake(t *testing.T) {
 	fake.SetActiveState("web.service", "failed")
 	step(OpMonitor, agent.NotRunning, StatusDone)
 
+	// settleLater moves the unit to state once the next step is polling.
+	settleLater := func(state string) {
+		go func() {
+			time.Sleep(30 * time.Millisecond)
+			fake.SetActiveState("web.service", state)
+		}()
+	}
+
 	// A unit stuck in a transitional state is polled until the timeout.
 	fake.SetActiveState("web.service", "activating")
 	step(OpMonitor, agent.ErrGeneric, StatusTimeout)
-	go func() {
-		time.Sleep(30 * time.Millisecond)
-		fake.SetActiveState("web.service", "active")
-	}()
+	settleLater("active")
 	step(OpMonitor, agent.OK, StatusDone)
 
 	fake.FailStart("web.service", "failed")
@@ -52,10 +57,7 @@ func TestSystemdExecutorWithFake(t *testing.T) {
 	step(OpStart, agent.OK, StatusDone)
 	fake.StopLeaves("web.service", "deactivating")
 	step(OpStop, agent.ErrGeneric, StatusTimeout)
-	go func() {
-		time.Sleep(30 * time.Millisecond)
-		fake.SetActiveState("web.service", "inactive")
-	}()
+	settleLater("inactive")
 	step(OpStop, agent.OK, StatusDone)
 	fake.StopLeaves("web.service", "")
 

@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -63,14 +62,8 @@ func New(env agent.Env) (*Agent, error) {
 	if err := os.MkdirAll(env.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("dummy: create state dir %s: %w", env.StateDir, err)
 	}
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Agent{stateDir: env.StateDir, log: log, busy: make(map[string]bool)}, nil
+	return &Agent{stateDir: env.StateDir, log: env.Log(), busy: make(map[string]bool)}, nil
 }
-
-var cloneSuffix = regexp.MustCompile(`:[0-9]+$`)
 
 // statePath returns the state file of the call.
 func (a *Agent) statePath(c agent.Call) string {
@@ -80,13 +73,7 @@ func (a *Agent) statePath(c agent.Call) string {
 		}
 		return filepath.Join(a.stateDir, filepath.Clean("/"+p))
 	}
-	inst := c.Resource
-	if c.Meta["globally_unique"] == "false" {
-		inst = cloneSuffix.ReplaceAllString(inst, "")
-	}
-	// Instance names come from the CIB; keep them from escaping the dir.
-	inst = filepath.Base(filepath.Clean("/" + inst))
-	return filepath.Join(a.stateDir, "Dummy-"+inst+".state")
+	return filepath.Join(a.stateDir, "Dummy-"+c.FileInstance()+".state")
 }
 
 func opSleep(c agent.Call) (time.Duration, error) {
@@ -122,14 +109,10 @@ func (a *Agent) sleep(ctx context.Context, c agent.Call, path string) agent.Resu
 		delete(a.busy, path)
 		a.mu.Unlock()
 	}()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return agent.Result{RC: agent.OK}
-	case <-ctx.Done():
+	if !agent.Sleep(ctx, d) {
 		return agent.Failf(agent.ErrGeneric, "interrupted during op_sleep: %v", ctx.Err())
 	}
+	return agent.Result{RC: agent.OK}
 }
 
 func (a *Agent) check(ctx context.Context, c agent.Call) agent.Result {

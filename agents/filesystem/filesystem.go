@@ -83,15 +83,11 @@ func New(env agent.Env, d Deps) (*Agent, error) {
 	if d.Poll <= 0 {
 		d.Poll = 100 * time.Millisecond
 	}
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	node := env.Node
 	if node == "" {
 		node, _ = os.Hostname()
 	}
-	return &Agent{node: node, log: log, d: d}, nil
+	return &Agent{node: node, log: env.Log(), d: d}, nil
 }
 
 // MetaData returns the OCF meta-data.
@@ -127,17 +123,6 @@ func (a *Agent) check(c agent.Call) (*config, error) {
 func (a *Agent) Validate(_ context.Context, c agent.Call) agent.Result {
 	_, err := a.check(c)
 	return agent.FromError(err)
-}
-
-func (a *Agent) sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 // mountPoint returns the path the kernel reports for dir (symlinks resolved).
@@ -397,7 +382,7 @@ func (a *Agent) unmount(ctx context.Context, mp string, force bool, delay time.D
 			break
 		}
 		if !errors.Is(err, unix.EBUSY) || !force {
-			if !a.sleep(ctx, a.d.Poll) {
+			if !agent.Sleep(ctx, a.d.Poll) {
 				break
 			}
 			continue
@@ -416,7 +401,7 @@ func (a *Agent) unmount(ctx context.Context, mp string, force bool, delay time.D
 		}
 		// Wait for them to exit, at most delay.
 		wctx, cancel := context.WithTimeout(ctx, delay)
-		for len(users) > 0 && a.sleep(wctx, a.d.Poll) {
+		for len(users) > 0 && agent.Sleep(wctx, a.d.Poll) {
 			if users, err = a.d.Procs.Users(mp); err != nil {
 				break
 			}

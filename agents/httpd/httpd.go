@@ -34,7 +34,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,28 +87,18 @@ func New(env agent.Env, d Deps) (*Agent, error) {
 	if err := os.MkdirAll(env.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("httpd: create state dir %s: %w", env.StateDir, err)
 	}
-	log := env.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	if d.ProcRoot == "" {
 		d.ProcRoot = "/proc"
 	}
 	if d.Poll <= 0 {
 		d.Poll = 100 * time.Millisecond
 	}
-	return &Agent{stateDir: env.StateDir, log: log, d: d, children: map[int]chan struct{}{}}, nil
+	return &Agent{stateDir: env.StateDir, log: env.Log(), d: d, children: map[int]chan struct{}{}}, nil
 }
-
-var cloneSuffix = regexp.MustCompile(`:[0-9]+$`)
 
 // instance is the file-name-safe instance name of the call.
 func instance(c agent.Call) string {
-	inst := c.Resource
-	if c.Meta["globally_unique"] == "false" {
-		inst = cloneSuffix.ReplaceAllString(inst, "")
-	}
-	inst = filepath.Base(filepath.Clean("/" + inst))
+	inst := c.FileInstance()
 	if inst == "/" || inst == "." {
 		inst = "httpd"
 	}
@@ -140,56 +129,45 @@ func (a *Agent) MetaData(context.Context) agent.Result {
 	return agent.Result{RC: agent.OK, Output: metaData}
 }
 
-// Start starts the service; it succeeds once the service is healthy
-// (monitor OK), and fails when the call's context ends first.
-func (a *Agent) Start(ctx context.Context, c agent.Call) agent.Result {
+// byMode parses the call's parameters (failing with their OCF code) and
+// runs unit or command, whichever mode they select.
+func byMode(c agent.Call, unit, command func(*config) agent.Result) agent.Result {
 	cfg, err := parseParams(c.Params)
 	if err != nil {
 		return agent.FromError(err)
 	}
 	if cfg.unit != "" {
-		return a.startUnit(ctx, cfg)
+		return unit(cfg)
 	}
-	return a.startCommand(ctx, c, cfg)
+	return command(cfg)
+}
+
+// Start starts the service; it succeeds once the service is healthy
+// (monitor OK), and fails when the call's context ends first.
+func (a *Agent) Start(ctx context.Context, c agent.Call) agent.Result {
+	return byMode(c,
+		func(cfg *config) agent.Result { return a.startUnit(ctx, cfg) },
+		func(cfg *config) agent.Result { return a.startCommand(ctx, c, cfg) })
 }
 
 // Stop stops the service (OK if it was not running).
 func (a *Agent) Stop(ctx context.Context, c agent.Call) agent.Result {
-	cfg, err := parseParams(c.Params)
-	if err != nil {
-		return agent.FromError(err)
-	}
-	if cfg.unit != "" {
-		return a.stopUnit(ctx, cfg)
-	}
-	return a.stopCommand(ctx, c, cfg)
+	return byMode(c,
+		func(cfg *config) agent.Result { return a.stopUnit(ctx, cfg) },
+		func(cfg *config) agent.Result { return a.stopCommand(ctx, c, cfg) })
 }
 
 // Monitor reports OK while the service runs (and statusurl answers),
 // NotRunning when it is cleanly stopped, ErrGeneric when it runs but the
 // status URL fails.
 func (a *Agent) Monitor(ctx context.Context, c agent.Call) agent.Result {
-	cfg, err := parseParams(c.Params)
-	if err != nil {
-		return agent.FromError(err)
-	}
-	if cfg.unit != "" {
-		return a.monitorUnit(ctx, cfg, true)
-	}
-	return a.monitorCommand(ctx, c, cfg, true)
+	return byMode(c,
+		func(cfg *config) agent.Result { return a.monitorUnit(ctx, cfg, true) },
+		func(cfg *config) agent.Result { return a.monitorCommand(ctx, c, cfg, true) })
 }
 
 // sleep waits one poll period; false if ctx ended.
-func (a *Agent) sleep(ctx context.Context) bool {
-	t := time.NewTimer(a.d.Poll)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func (a *Agent) sleep(ctx context.Context) bool { return agent.Sleep(ctx, a.d.Poll) }
 
 // ---- unit mode ----
 
@@ -203,23 +181,43 @@ func (a *Agent) sdFailure(ctx context.Context, what string, err error) agent.Res
 	return agent.Failf(agent.ErrGeneric, "%s: %v", what, err)
 }
 
-func (a *Agent) startUnit(ctx context.Context, cfg *config) agent.Result {
+// noManager is the result of a unit-mode action without a systemd manager.
+func noManager(cfg *config) agent.Result {
+	return agent.Failf(agent.NotInstalled, "unit %s: no systemd manager on this node", cfg.unit)
+}
+
+// unitJob runs the systemd job op ("start" or "stop") on cfg.unit and
+// waits for its result. ok is false when the action is over: the result is
+// then a failure, or absent when systemd does not know the unit.
+func (a *Agent) unitJob(ctx context.Context, cfg *config, op string, absent agent.Result) (r agent.Result, ok bool) {
 	if a.d.Systemd == nil {
-		return agent.Failf(agent.NotInstalled, "unit %s: no systemd manager on this node", cfg.unit)
+		return noManager(cfg), false
 	}
 	st, err := a.d.Systemd.UnitState(ctx, cfg.unit)
 	if err != nil {
-		return a.sdFailure(ctx, "unit "+cfg.unit, err)
+		return a.sdFailure(ctx, "unit "+cfg.unit, err), false
 	}
 	if st.LoadState == "not-found" {
-		return agent.Failf(agent.NotInstalled, "parameter unit=%q: unit not found", cfg.unit)
+		return absent, false
 	}
-	res, err := a.d.Systemd.StartUnit(ctx, cfg.unit)
+	job := a.d.Systemd.StartUnit
+	if op == "stop" {
+		job = a.d.Systemd.StopUnit
+	}
+	res, err := job(ctx, cfg.unit)
 	if err != nil {
-		return a.sdFailure(ctx, "start "+cfg.unit, err)
+		return a.sdFailure(ctx, op+" "+cfg.unit, err), false
 	}
 	if res != "done" {
-		return agent.Failf(agent.ErrGeneric, "systemd start job for %s finished with result %q", cfg.unit, res)
+		return agent.Failf(agent.ErrGeneric, "systemd %s job for %s finished with result %q", op, cfg.unit, res), false
+	}
+	return agent.Result{RC: agent.OK}, true
+}
+
+func (a *Agent) startUnit(ctx context.Context, cfg *config) agent.Result {
+	absent := agent.Failf(agent.NotInstalled, "parameter unit=%q: unit not found", cfg.unit)
+	if r, ok := a.unitJob(ctx, cfg, "start", absent); !ok {
+		return r
 	}
 	// Healthy means active and, with statusurl, answering.
 	why := ""
@@ -242,22 +240,9 @@ func (a *Agent) startUnit(ctx context.Context, cfg *config) agent.Result {
 }
 
 func (a *Agent) stopUnit(ctx context.Context, cfg *config) agent.Result {
-	if a.d.Systemd == nil {
-		return agent.Failf(agent.NotInstalled, "unit %s: no systemd manager on this node", cfg.unit)
-	}
-	st, err := a.d.Systemd.UnitState(ctx, cfg.unit)
-	if err != nil {
-		return a.sdFailure(ctx, "unit "+cfg.unit, err)
-	}
-	if st.LoadState == "not-found" {
-		return agent.Result{RC: agent.OK} // nothing can be running
-	}
-	res, err := a.d.Systemd.StopUnit(ctx, cfg.unit)
-	if err != nil {
-		return a.sdFailure(ctx, "stop "+cfg.unit, err)
-	}
-	if res != "done" {
-		return agent.Failf(agent.ErrGeneric, "systemd stop job for %s finished with result %q", cfg.unit, res)
+	// A unit systemd does not know cannot be running.
+	if r, ok := a.unitJob(ctx, cfg, "stop", agent.Result{RC: agent.OK}); !ok {
+		return r
 	}
 	for {
 		st, err := a.d.Systemd.UnitState(ctx, cfg.unit)
@@ -278,7 +263,7 @@ func (a *Agent) stopUnit(ctx context.Context, cfg *config) agent.Result {
 
 func (a *Agent) monitorUnit(ctx context.Context, cfg *config, checkURL bool) agent.Result {
 	if a.d.Systemd == nil {
-		return agent.Failf(agent.NotInstalled, "unit %s: no systemd manager on this node", cfg.unit)
+		return noManager(cfg)
 	}
 	for {
 		st, err := a.d.Systemd.UnitState(ctx, cfg.unit)

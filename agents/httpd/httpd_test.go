@@ -559,3 +559,17 @@ func TestRootRunsAsUser(t *testing.T) {
 	}
 	waitReaped(t, a)
 }
+
+// The unit parameter gets ".service" only when it names no unit type
+// (the same rule as the LRM's systemd class, sdunit.UnitName).
+func TestUnitParamSuffix(t *testing.T) {
+	for in, want := range map[string]string{
+		"nginx": "nginx.service", "nginx.service": "nginx.service", "web.socket": "web.socket",
+		"swapfile.swap": "swapfile.swap", "dev-sdb.device": "dev-sdb.device", "my.app": "my.app.service",
+	} {
+		cfg, err := parseParams(map[string]string{"unit": in})
+		if err != nil || cfg.unit != want {
+			t.Errorf("unit=%q: got %v %v, want %q", in, cfg, err, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gocrm/gocrm/agents/agent"
+	"github.com/gocrm/gocrm/internal/sdunit"
 )
 
 // Defaults.
@@ -71,7 +72,7 @@ func parseParams(p map[string]string) (*config, error) {
 				return nil, paramErr(n, p[n], agent.ErrNotConfigured, "only valid with binary, not with unit")
 			}
 		}
-		c.unit = unitName(unit)
+		c.unit = sdunit.UnitName(unit)
 	} else {
 		if !filepath.IsAbs(bin) {
 			return nil, paramErr("binary", bin, agent.ErrNotConfigured, "must be an absolute path")

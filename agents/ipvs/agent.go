@@ -43,9 +43,8 @@ type Agent struct {
 }
 
 type checkJob struct {
-	mgr    *check.Manager
-	cancel context.CancelFunc
-	done   chan struct{}
+	mgr *check.Manager
+	job *ocf.Job // runs mgr
 }
 
 // New returns an Agent.
@@ -53,24 +52,18 @@ func New(d Deps) *Agent {
 	if d.Clock == nil {
 		d.Clock = ocf.SystemClock{}
 	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &Agent{d: d, log: d.Logger.With("agent", AgentName)}
+	return &Agent{d: d, log: ocf.AgentLogger(d.Logger, AgentName)}
 }
 
 // MetaData returns the OCF meta-data XML.
 func (a *Agent) MetaData() string {
-	return ocf.Meta{
-		Name: AgentName, Version: "1.0",
-		Short: "Manages an IPVS (LVS) virtual service and its real servers",
-		Long: "Creates one IPVS virtual service (TCP/UDP/SCTP address or firewall mark) with its " +
-			"scheduler, persistence and real servers (NAT, DR, TUN), reconciles it to the " +
-			"configuration without touching other services, and optionally health-checks the " +
+	return ocf.AgentMeta(AgentName,
+		"Manages an IPVS (LVS) virtual service and its real servers",
+		"Creates one IPVS virtual service (TCP/UDP/SCTP address or firewall mark) with its "+
+			"scheduler, persistence and real servers (NAT, DR, TUN), reconciles it to the "+
+			"configuration without touching other services, and optionally health-checks the "+
 			"real servers like keepalived (HTTP_GET, SSL_GET, TCP_CHECK, MISC_CHECK).",
-		Params:  Params,
-		Actions: ocf.StandardActions("20s", "10s"),
-	}.Render()
+		Params)
 }
 
 // Validate parses params without touching the host and records them.
@@ -101,14 +94,15 @@ func (a *Agent) open() (IPVS, error) {
 }
 
 func (a *Agent) prepare() (*Config, IPVS, error) {
-	if a.cfg == nil {
-		return nil, nil, fmt.Errorf("%s: %w: Validate has not succeeded", AgentName, ocf.ErrNotConfigured)
+	c, err := ocf.Configured(a.cfg, AgentName)
+	if err != nil {
+		return nil, nil, err
 	}
 	t, err := a.open()
 	if err != nil {
 		return nil, nil, err
 	}
-	return a.cfg, t, nil
+	return c, t, nil
 }
 
 func findService(t IPVS, k Key) (*Service, error) {
@@ -304,20 +298,13 @@ func (a *Agent) Start(ctx context.Context) error {
 
 // runChecks starts mgr in a goroutine owned by the Agent; caller holds a.mu.
 func (a *Agent) runChecks(mgr *check.Manager) {
-	cctx, cancel := context.WithCancel(context.Background())
-	job := &checkJob{mgr: mgr, cancel: cancel, done: make(chan struct{})}
-	a.checks = job
-	go func() {
-		defer close(job.done)
-		_ = mgr.Run(cctx)
-	}()
+	a.checks = &checkJob{mgr: mgr, job: ocf.Go(func(ctx context.Context) { _ = mgr.Run(ctx) })}
 }
 
 // stopChecks ends the checker goroutine; caller holds a.mu.
 func (a *Agent) stopChecks() {
 	if a.checks != nil {
-		a.checks.cancel()
-		<-a.checks.done
+		a.checks.job.Stop()
 		a.checks = nil
 	}
 }

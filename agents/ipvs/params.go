@@ -101,29 +101,6 @@ var Params = []ocf.ParamSpec{
 	{Name: "alpha", Type: "boolean", Default: "false", Short: "Servers start down until checked"},
 }
 
-func pBool(name, v string, def bool) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "":
-		return def, nil
-	case "1", "true", "yes", "on", "y":
-		return true, nil
-	case "0", "false", "no", "off", "n":
-		return false, nil
-	}
-	return false, ocf.Invalid(name, v, "not a boolean (use true or false)")
-}
-
-func pInt(name, v string, def, lo, hi int) (int, error) {
-	if strings.TrimSpace(v) == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < lo || n > hi {
-		return 0, ocf.Invalid(name, v, "must be an integer between %d and %d", lo, hi)
-	}
-	return n, nil
-}
-
 func get(p map[string]string, name string) string {
 	if v, ok := p[name]; ok {
 		return v
@@ -241,7 +218,7 @@ func ParseParams(p map[string]string) (*Config, error) {
 	}
 	c := &Config{}
 	s := &c.Service
-	mark, err := pInt("fwmark", get(p, "fwmark"), 0, 0, 1<<31-1)
+	mark, err := ocf.Int("fwmark", get(p, "fwmark"), 0, 0, 1<<31-1)
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +268,7 @@ func ParseParams(p map[string]string) (*Config, error) {
 		if ps == "" {
 			return nil, ocf.Invalid("port", "", "required for an address service")
 		}
-		if port, err = pInt("port", ps, 0, 0, 65535); err != nil {
+		if port, err = ocf.Int("port", ps, 0, 0, 65535); err != nil {
 			return nil, err
 		}
 		s.Port = uint16(port)
@@ -315,7 +292,7 @@ func ParseParams(p map[string]string) (*Config, error) {
 			return nil, ocf.Invalid("sched_flags", fl, "unknown flag (flag-1, flag-2, flag-3, sh-fallback, sh-port, mh-fallback, mh-port)")
 		}
 	}
-	ops, err := pBool("ops", get(p, "ops"), false)
+	ops, err := ocf.Bool("ops", get(p, "ops"), false)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +302,7 @@ func ParseParams(p map[string]string) (*Config, error) {
 		}
 		s.Flags |= FlagOnePacket
 	}
-	timeout, err := pInt("persistent", get(p, "persistent"), 0, 0, 1<<31-1)
+	timeout, err := ocf.Int("persistent", get(p, "persistent"), 0, 0, 1<<31-1)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +335,7 @@ func ParseParams(p map[string]string) (*Config, error) {
 	}
 
 	def := RealServer{Port: s.Port, Weight: 1}
-	if def.Weight, err = pInt("weight", get(p, "weight"), 1, 0, 65535); err != nil {
+	if def.Weight, err = ocf.Int("weight", get(p, "weight"), 1, 0, 65535); err != nil {
 		return nil, err
 	}
 	if f := get(p, "forward"); strings.TrimSpace(f) != "" {
@@ -401,7 +378,7 @@ func ParseParams(p map[string]string) (*Config, error) {
 		}
 		c.Sorry = &rs
 	}
-	if c.SorryInhib, err = pBool("sorry_server_inhibit", get(p, "sorry_server_inhibit"), false); err != nil {
+	if c.SorryInhib, err = ocf.Bool("sorry_server_inhibit", get(p, "sorry_server_inhibit"), false); err != nil {
 		return nil, err
 	}
 	if err := parseCheck(p, c); err != nil {
@@ -427,7 +404,7 @@ func parseCheck(p map[string]string, c *Config) error {
 	default:
 		return ocf.Invalid("check", t, "use none, tcp, http, https or misc")
 	}
-	cp, err := pInt("check_port", get(p, "check_port"), 0, 0, 65535)
+	cp, err := ocf.Int("check_port", get(p, "check_port"), 0, 0, 65535)
 	if err != nil {
 		return err
 	}
@@ -449,12 +426,12 @@ func parseCheck(p map[string]string, c *Config) error {
 		}
 		k.Digest = d
 	}
-	dl, err := pInt("delay_loop", get(p, "delay_loop"), 60, 1, 86400)
+	dl, err := ocf.Int("delay_loop", get(p, "delay_loop"), 60, 1, 86400)
 	if err != nil {
 		return err
 	}
 	k.DelayLoop = time.Duration(dl) * time.Second
-	ct, err := pInt("connect_timeout", get(p, "connect_timeout"), 5, 1, 3600)
+	ct, err := ocf.Int("connect_timeout", get(p, "connect_timeout"), 5, 1, 3600)
 	if err != nil {
 		return err
 	}
@@ -466,10 +443,10 @@ func parseCheck(p map[string]string, c *Config) error {
 	case "http", "https":
 		defDelay = 3
 	}
-	if k.Retry, err = pInt("retry", get(p, "retry"), defRetry, 0, 100); err != nil {
+	if k.Retry, err = ocf.Int("retry", get(p, "retry"), defRetry, 0, 100); err != nil {
 		return err
 	}
-	dbr, err := pInt("delay_before_retry", get(p, "delay_before_retry"), defDelay, 0, 3600)
+	dbr, err := ocf.Int("delay_before_retry", get(p, "delay_before_retry"), defDelay, 0, 3600)
 	if err != nil {
 		return err
 	}
@@ -480,24 +457,24 @@ func parseCheck(p map[string]string, c *Config) error {
 	if k.Type == "misc" && len(k.Command) == 0 {
 		return ocf.Invalid("misc_path", "", "required for check=misc")
 	}
-	mt, err := pInt("misc_timeout", get(p, "misc_timeout"), dl, 1, 86400)
+	mt, err := ocf.Int("misc_timeout", get(p, "misc_timeout"), dl, 1, 86400)
 	if err != nil {
 		return err
 	}
 	k.MiscTimeout = time.Duration(mt) * time.Second
-	if k.MiscDynamic, err = pBool("misc_dynamic", get(p, "misc_dynamic"), false); err != nil {
+	if k.MiscDynamic, err = ocf.Bool("misc_dynamic", get(p, "misc_dynamic"), false); err != nil {
 		return err
 	}
-	if k.InhibitOnFailure, err = pBool("inhibit_on_failure", get(p, "inhibit_on_failure"), false); err != nil {
+	if k.InhibitOnFailure, err = ocf.Bool("inhibit_on_failure", get(p, "inhibit_on_failure"), false); err != nil {
 		return err
 	}
-	if k.Quorum, err = pInt("quorum", get(p, "quorum"), 1, 0, 1<<30); err != nil {
+	if k.Quorum, err = ocf.Int("quorum", get(p, "quorum"), 1, 0, 1<<30); err != nil {
 		return err
 	}
-	if k.Hysteresis, err = pInt("hysteresis", get(p, "hysteresis"), 0, 0, 1<<30); err != nil {
+	if k.Hysteresis, err = ocf.Int("hysteresis", get(p, "hysteresis"), 0, 0, 1<<30); err != nil {
 		return err
 	}
-	if k.Alpha, err = pBool("alpha", get(p, "alpha"), false); err != nil {
+	if k.Alpha, err = ocf.Bool("alpha", get(p, "alpha"), false); err != nil {
 		return err
 	}
 	return nil

@@ -62,16 +62,9 @@ func ParseParams(p map[string]string) (*Config, error) {
 	if ipStr == "" {
 		ipStr = strings.TrimSpace(p["vip"])
 	}
-	if ipStr == "" {
-		return nil, ocf.Invalid("ip", "", "required parameter is missing")
-	}
-	ip, err := netip.ParseAddr(ipStr)
-	if err != nil || ip.Zone() != "" {
-		return nil, ocf.Invalid("ip", ipStr, "not a valid IPv4 or IPv6 address")
-	}
-	ip = ip.Unmap()
-	if ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() {
-		return nil, ocf.Invalid("ip", ipStr, "not a usable unicast address")
+	ip, err := ocf.UnicastIP("ip", ipStr)
+	if err != nil {
+		return nil, err
 	}
 	c := &Config{IP: ip, Nic: "lo", ARPIgnore: 1, ARPAnnounce: 2}
 	if v := strings.TrimSpace(p["nic"]); v != "" {
@@ -95,13 +88,9 @@ func ParseParams(p map[string]string) (*Config, error) {
 		dst  *int
 		max  int
 	}{{"arp_ignore", &c.ARPIgnore, 8}, {"arp_announce", &c.ARPAnnounce, 2}} {
-		v := strings.TrimSpace(p[x.name])
-		if v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > x.max {
-			return nil, ocf.Invalid(x.name, v, "must be an integer between 0 and %d", x.max)
+		n, err := ocf.Int(x.name, strings.TrimSpace(p[x.name]), *x.dst, 0, x.max)
+		if err != nil {
+			return nil, err
 		}
 		*x.dst = n
 	}
@@ -175,26 +164,20 @@ type Agent struct {
 
 // New returns an Agent.
 func New(d Deps) *Agent {
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
 	if d.Memory == nil {
 		d.Memory = hostMemory
 	}
-	return &Agent{d: d, log: d.Logger.With("agent", AgentName)}
+	return &Agent{d: d, log: ocf.AgentLogger(d.Logger, AgentName)}
 }
 
 // MetaData returns the OCF meta-data XML.
 func (a *Agent) MetaData() string {
-	return ocf.Meta{
-		Name: AgentName, Version: "1.0",
-		Short: "LVS direct-routing real server: VIP on lo without ARP",
-		Long: "Adds the LVS virtual IP as a host address on the loopback device and sets " +
-			"arp_ignore=1 / arp_announce=2 so that this real server accepts directly routed " +
+	return ocf.AgentMeta(AgentName,
+		"LVS direct-routing real server: VIP on lo without ARP",
+		"Adds the LVS virtual IP as a host address on the loopback device and sets "+
+			"arp_ignore=1 / arp_announce=2 so that this real server accepts directly routed "+
 			"packets for the VIP without ever answering ARP for it. Stop restores the settings.",
-		Params:  Params,
-		Actions: ocf.StandardActions("20s", "10s"),
-	}.Render()
+		Params)
 }
 
 // Validate parses params (rc 2) and checks the devices exist (rc 6).
@@ -222,13 +205,6 @@ func (a *Agent) Validate(params map[string]string) error {
 	return nil
 }
 
-func (a *Agent) config() (*Config, error) {
-	if a.cfg == nil {
-		return nil, fmt.Errorf("%s: %w: Validate has not succeeded", AgentName, ocf.ErrNotConfigured)
-	}
-	return a.cfg, nil
-}
-
 func key(dev, name string) string { return "net/ipv4/conf/" + dev + "/" + name }
 
 func (c *Config) addr() vip.Addr {
@@ -243,7 +219,7 @@ func (c *Config) addr() vip.Addr {
 func (a *Agent) Start(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, err := a.config()
+	c, err := ocf.Configured(a.cfg, AgentName)
 	if err != nil {
 		return err
 	}
@@ -300,7 +276,7 @@ func otherVIPs(addrs []vip.Addr, ip netip.Addr) bool {
 func (a *Agent) Stop(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, err := a.config()
+	c, err := ocf.Configured(a.cfg, AgentName)
 	if err != nil {
 		return err
 	}
@@ -361,7 +337,7 @@ func (a *Agent) Stop(ctx context.Context) error {
 func (a *Agent) Monitor(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, err := a.config()
+	c, err := ocf.Configured(a.cfg, AgentName)
 	if err != nil {
 		return ocf.RCErrConfigured, err
 	}

@@ -87,29 +87,6 @@ func init() {
 
 var nicRe = regexp.MustCompile(`^[^/\s:]{1,15}$`)
 
-func parseBool(name, v string, def bool) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "":
-		return def, nil
-	case "1", "true", "yes", "on", "y":
-		return true, nil
-	case "0", "false", "no", "off", "n":
-		return false, nil
-	}
-	return false, ocf.Invalid(name, v, "not a boolean (use true or false)")
-}
-
-func parseInt(name, v string, def, lo, hi int) (int, error) {
-	if strings.TrimSpace(v) == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < lo || n > hi {
-		return 0, ocf.Invalid(name, v, "must be an integer between %d and %d", lo, hi)
-	}
-	return n, nil
-}
-
 func parseLifetime(name, v string) (uint32, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || v == "forever" || v == "infinity" {
@@ -160,15 +137,11 @@ func ParseParams(params map[string]string) (*Config, error) {
 	}
 	c := &Config{PrefixLen: -1}
 	ipStr := strings.TrimSpace(params["ip"])
-	if ipStr == "" {
-		return nil, ocf.Invalid("ip", "", "required parameter is missing")
+	ip, err := ocf.UnicastIP("ip", ipStr)
+	if err != nil {
+		return nil, err
 	}
-	ip, err := netip.ParseAddr(ipStr)
-	if err != nil || ip.Zone() != "" {
-		return nil, ocf.Invalid("ip", ipStr, "not a valid IPv4 or IPv6 address")
-	}
-	ip = ip.Unmap()
-	if ip.IsUnspecified() || ip.IsMulticast() || ip.IsLoopback() || (ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255})) {
+	if ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return nil, ocf.Invalid("ip", ipStr, "not a usable unicast address")
 	}
 	c.IP = ip
@@ -216,20 +189,20 @@ func ParseParams(params map[string]string) (*Config, error) {
 		}
 		c.BroadcastSet, c.Broadcast = true, ba
 	}
-	if c.ARPCount, err = parseInt("arp_count", params["arp_count"], 5, 0, 1000); err != nil {
+	if c.ARPCount, err = ocf.Int("arp_count", params["arp_count"], 5, 0, 1000); err != nil {
 		return nil, err
 	}
-	ms, err := parseInt("arp_interval", params["arp_interval"], 200, 0, 60000)
+	ms, err := ocf.Int("arp_interval", params["arp_interval"], 200, 0, 60000)
 	if err != nil {
 		return nil, err
 	}
 	c.ARPInterval = time.Duration(ms) * time.Millisecond
-	s, err := parseInt("arp_repeat_delay", params["arp_repeat_delay"], 0, 0, 3600)
+	s, err := ocf.Int("arp_repeat_delay", params["arp_repeat_delay"], 0, 0, 3600)
 	if err != nil {
 		return nil, err
 	}
 	c.ARPRepeat = time.Duration(s) * time.Second
-	if c.ARPBackground, err = parseBool("arp_bg", params["arp_bg"], true); err != nil {
+	if c.ARPBackground, err = ocf.Bool("arp_bg", params["arp_bg"], true); err != nil {
 		return nil, err
 	}
 	if c.PreferredLft, err = parseLifetime("preferred_lft", params["preferred_lft"]); err != nil {
@@ -249,21 +222,21 @@ func ParseParams(params map[string]string) (*Config, error) {
 			return nil, ocf.Invalid("preferred_lft", params["preferred_lft"], "must not exceed valid_lft (%d)", c.ValidLft)
 		}
 	}
-	if c.NoDAD, err = parseBool("nodad", params["nodad"], false); err != nil {
+	if c.NoDAD, err = ocf.Bool("nodad", params["nodad"], false); err != nil {
 		return nil, err
 	}
-	if ms, err = parseInt("dad_timeout", params["dad_timeout"], 3000, 0, 60000); err != nil {
+	if ms, err = ocf.Int("dad_timeout", params["dad_timeout"], 3000, 0, 60000); err != nil {
 		return nil, err
 	}
 	c.DADTimeout = time.Duration(ms) * time.Millisecond
-	if c.DupCheck, err = parseBool("dup_check", params["dup_check"], true); err != nil {
+	if c.DupCheck, err = ocf.Bool("dup_check", params["dup_check"], true); err != nil {
 		return nil, err
 	}
-	if ms, err = parseInt("dup_check_timeout", params["dup_check_timeout"], 200, 1, 10000); err != nil {
+	if ms, err = ocf.Int("dup_check_timeout", params["dup_check_timeout"], 200, 1, 10000); err != nil {
 		return nil, err
 	}
 	c.DupTimeout = time.Duration(ms) * time.Millisecond
-	if c.NoPrefixRoute, err = parseBool("noprefixroute", params["noprefixroute"], false); err != nil {
+	if c.NoPrefixRoute, err = ocf.Bool("noprefixroute", params["noprefixroute"], false); err != nil {
 		return nil, err
 	}
 	for _, n := range []string{"mac", "clusterip_hash"} {

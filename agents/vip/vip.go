@@ -44,12 +44,7 @@ type Agent struct {
 
 	mu  sync.Mutex
 	cfg *Config
-	bg  *bgJob
-}
-
-type bgJob struct {
-	cancel context.CancelFunc
-	done   chan struct{}
+	bg  *ocf.Job // background announcements
 }
 
 // New returns an Agent using d.
@@ -57,23 +52,17 @@ func New(d Deps) *Agent {
 	if d.Clock == nil {
 		d.Clock = ocf.SystemClock{}
 	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	return &Agent{d: d, log: d.Logger.With("agent", AgentName)}
+	return &Agent{d: d, log: ocf.AgentLogger(d.Logger, AgentName)}
 }
 
 // MetaData returns the OCF meta-data XML.
 func (a *Agent) MetaData() string {
-	return ocf.Meta{
-		Name: AgentName, Version: "1.0",
-		Short: "Manages a virtual IPv4/IPv6 address (netlink, GARP/NA)",
-		Long: "Adds a virtual IP address to a network device, announces it with gratuitous ARP " +
-			"or unsolicited neighbour advertisements, and checks that it is present and not " +
+	return ocf.AgentMeta(AgentName,
+		"Manages a virtual IPv4/IPv6 address (netlink, GARP/NA)",
+		"Adds a virtual IP address to a network device, announces it with gratuitous ARP "+
+			"or unsolicited neighbour advertisements, and checks that it is present and not "+
 			"duplicated. Parameter-compatible with ocf:heartbeat:IPaddr2.",
-		Params:  Params,
-		Actions: ocf.StandardActions("20s", "10s"),
-	}.Render()
+		Params)
 }
 
 // Validate parses params (rc 2 on bad values) and checks them against the
@@ -162,13 +151,6 @@ func (a *Agent) matchPrefix(l Link, ip netip.Addr) int {
 	return -1
 }
 
-func (a *Agent) config() (*Config, error) {
-	if a.cfg == nil {
-		return nil, fmt.Errorf("%s: %w: Validate has not succeeded", AgentName, ocf.ErrNotConfigured)
-	}
-	return a.cfg, nil
-}
-
 func familyOf(ip netip.Addr) int {
 	if ip.Is4() {
 		return 4
@@ -196,7 +178,7 @@ func (a *Agent) present(l Link, c *Config) ([]Addr, error) {
 func (a *Agent) Start(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, err := a.config()
+	c, err := ocf.Configured(a.cfg, AgentName)
 	if err != nil {
 		return err
 	}
@@ -243,13 +225,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.log.Warn("announcement failed", "ip", c.IP.String(), "err", err)
 	}
 	if c.ARPBackground {
-		bctx, cancel := context.WithCancel(context.Background())
-		job := &bgJob{cancel: cancel, done: make(chan struct{})}
-		a.bg = job
-		go func() {
-			defer close(job.done)
-			a.announce(bctx, l, c, 1)
-		}()
+		a.bg = ocf.Go(func(bctx context.Context) { a.announce(bctx, l, c, 1) })
 		return nil
 	}
 	a.announce(ctx, l, c, 1)
@@ -322,11 +298,8 @@ func (a *Agent) waitDAD(ctx context.Context, l Link, c *Config) error {
 // stopBackground cancels and waits for background announcements. Caller
 // holds a.mu.
 func (a *Agent) stopBackground() {
-	if a.bg != nil {
-		a.bg.cancel()
-		<-a.bg.done
-		a.bg = nil
-	}
+	a.bg.Stop()
+	a.bg = nil
 }
 
 // Close ends background announcements; the address is left as it is.
@@ -341,7 +314,7 @@ func (a *Agent) Close() {
 func (a *Agent) Stop(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, err := a.config()
+	c, err := ocf.Configured(a.cfg, AgentName)
 	if err != nil {
 		return err
 	}
@@ -373,7 +346,7 @@ func (a *Agent) Stop(ctx context.Context) error {
 func (a *Agent) Monitor(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, err := a.config()
+	c, err := ocf.Configured(a.cfg, AgentName)
 	if err != nil {
 		return ocf.RCErrConfigured, err
 	}
@@ -416,7 +389,7 @@ func (a *Agent) Monitor(ctx context.Context) (int, error) {
 func (a *Agent) RefreshLifetime(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, err := a.config()
+	c, err := ocf.Configured(a.cfg, AgentName)
 	if err != nil {
 		return err
 	}

@@ -113,6 +113,15 @@ func (m Meta) Render() string {
 	return sb.String()
 }
 
+// AgentMeta renders the meta-data of a built-in network agent: version
+// 1.0 with the standard actions (20 s timeouts, monitor every 10 s).
+func AgentMeta(name, short, long string, params []ParamSpec) string {
+	return Meta{
+		Name: name, Version: "1.0", Short: short, Long: long,
+		Params: params, Actions: StandardActions("20s", "10s"),
+	}.Render()
+}
+
 // StandardActions returns the usual action list with the given start/stop
 // timeout and monitor interval.
 func StandardActions(timeout, monitorInterval string) []ActionSpec {

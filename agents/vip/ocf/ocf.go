@@ -1,8 +1,9 @@
 // Package ocf holds the small vocabulary shared by gocrm's built-in network
 // agents (agents/vip, agents/ipvs, agents/lvsrs): OCF exit codes, the
 // sentinel errors that map onto them, parameter errors that name the
-// offending parameter, an injectable clock, and the OCF meta-data XML
-// renderer.
+// offending parameter and the parsers that produce them (Bool, Int,
+// UnicastIP, Configured), an injectable clock, owned background goroutines
+// (Job), the agents' logger convention, and the OCF meta-data XML renderer.
 //
 // It imports no kernel or network package, so it is safe for the LRM and
 // for pure code to import. Everything here is immutable or safe for
@@ -12,6 +13,7 @@ package ocf
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -116,6 +118,15 @@ func CheckKnown(params map[string]string, known []ParamSpec) error {
 		return Invalid(k, "", "unknown parameter")
 	}
 	return nil
+}
+
+// AgentLogger returns l tagged with the agent's name ("agent" attribute),
+// or a logger that discards everything when l is nil.
+func AgentLogger(l *slog.Logger, agent string) *slog.Logger {
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
+	}
+	return l.With("agent", agent)
 }
 
 // Clock is the time source of agents and checker loops; tests inject a
