@@ -112,13 +112,20 @@ func (b blk) nargs(s *stmt, min, max int) bool {
 		}
 		return false
 	}
-	if max >= 0 && n > max {
-		b.warnf(s, "extra arguments %q ignored", strings.Join(s.Args()[max:], " "))
+	if max >= 0 {
+		b.extraArgs(s, max)
 	}
 	if s.HasBlock {
 		b.warnf(s, "unexpected { } block ignored")
 	}
 	return true
+}
+
+// extraArgs warns that the arguments of s after the first n are ignored.
+func (b blk) extraArgs(s *stmt, n int) {
+	if args := s.Args(); len(args) > n {
+		b.warnf(s, "extra arguments %q ignored", strings.Join(args[n:], " "))
+	}
 }
 
 // needBlock reports whether s has a block, reporting an error otherwise.
@@ -261,12 +268,18 @@ func (b blk) intArg(s *stmt, i int, lo, hi int64) (int, bool) {
 }
 
 func (b blk) setInt(s *stmt, dst *Val[int], lo, hi int64) {
-	if !b.nargs(s, 1, 1) {
-		return
+	if b.nargs(s, 1, 1) {
+		b.setIntArg(s, 0, dst, lo, hi)
 	}
-	if n, ok := b.intArg(s, 0, lo, hi); ok {
+}
+
+// setIntArg sets dst from argument i of s and reports whether it did.
+func (b blk) setIntArg(s *stmt, i int, dst *Val[int], lo, hi int64) bool {
+	n, ok := b.intArg(s, i, lo, hi)
+	if ok {
 		dst.set(n, s.Pos)
 	}
+	return ok
 }
 
 func (b blk) timerArg(s *stmt, i int, lo, hi time.Duration) (time.Duration, bool) {
@@ -359,16 +372,78 @@ func (b blk) setCmd(s *stmt, dst *Val[Command]) {
 	dst.set(c, s.Pos)
 }
 
-func (b blk) setIfName(s *stmt, dst *Val[string]) {
+// setUser handles "keyword USER [GROUP]".
+func (b blk) setUser(s *stmt, user, group *Val[string]) {
+	if !b.nargs(s, 1, 2) {
+		return
+	}
+	user.set(b.arg(s, 0), s.Pos)
+	if len(s.Words) > 2 {
+		group.set(b.arg(s, 1), s.Pos)
+	}
+}
+
+// setWeight handles "weight N [reverse]" with N in -lim..lim.
+func (b blk) setWeight(s *stmt, lim int64, weight *Val[int], reverse *bool) {
+	if !b.nargs(s, 1, 2) {
+		return
+	}
+	if n, ok := b.intArg(s, 0, -lim, lim); ok {
+		weight.set(n, s.Pos)
+	}
+	switch r := b.arg(s, 1); r {
+	case "":
+	case "reverse":
+		*reverse = true
+	default:
+		b.warnf(s, "unknown option %q ignored", r)
+	}
+}
+
+// wordList collects the words of the block of s, a list of names or
+// addresses with one or more on each line.
+func (b blk) wordList(s *stmt) []Val[string] {
+	if !b.needBlock(s) {
+		return nil
+	}
+	lb := b.sub(b.field(s))
+	var out []Val[string]
+	for _, e := range s.Block {
+		if e.HasBlock {
+			lb.warnf(e, "unexpected { } block ignored")
+		}
+		for _, w := range e.Words {
+			out = append(out, Val[string]{V: w.Text, Pos: w.Pos, Set: true})
+		}
+	}
+	return out
+}
+
+// entries parses each statement of the block of s with parse and returns
+// the ones that parsed (parse reports the others).
+func entries[T any](s *stmt, parse func(*stmt) (T, bool)) []T {
+	var out []T
+	for _, e := range s.Block {
+		if v, ok := parse(e); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (b blk) setIfName(s *stmt, dst *Val[string]) { b.setChecked(s, dst, checkIfName) }
+
+// setChecked handles "keyword VALUE" where check vets VALUE.
+func (b blk) setChecked(s *stmt, dst *Val[string], check func(string) error) {
 	if !b.nargs(s, 1, 1) {
 		return
 	}
-	name := b.arg(s, 0)
-	if err := checkIfName(name); err != nil {
+	v := b.arg(s, 0)
+	if err := check(v); err != nil {
 		b.report(s, err)
 		return
 	}
-	dst.set(name, s.Pos)
+	dst.set(v, s.Pos)
 }
 
 func checkIfName(name string) error {
@@ -392,49 +467,46 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
+// namedBlocks decode the top-level "keyword NAME { ... }" blocks.
+var namedBlocks = map[string]func(dec *decoder, name string, s *stmt){
+	"vrrp_instance":        (*decoder).instance,
+	"vrrp_sync_group":      (*decoder).syncGroup,
+	"vrrp_script":          (*decoder).script,
+	"track_file":           (*decoder).trackFileDef,
+	"vrrp_track_file":      (*decoder).trackFileDef,
+	"virtual_server_group": (*decoder).virtualServerGroup,
+}
+
 func (dec *decoder) top(stmts []*stmt) {
 	b := blk{dec: dec}
 	for _, s := range stmts {
-		switch kw := s.Keyword(); kw {
+		kw := s.Keyword()
+		if decode, ok := namedBlocks[kw]; ok {
+			if name, ok := b.named(s); ok {
+				decode(dec, name, s)
+			}
+			continue
+		}
+		switch kw {
 		case "global_defs":
 			if b.needBlock(s) {
 				dec.global(s)
-			}
-		case "vrrp_instance":
-			if name, ok := b.named(s); ok {
-				dec.instance(name, s)
-			}
-		case "vrrp_sync_group":
-			if name, ok := b.named(s); ok {
-				dec.syncGroup(name, s)
-			}
-		case "vrrp_script":
-			if name, ok := b.named(s); ok {
-				dec.script(name, s)
-			}
-		case "track_file", "vrrp_track_file":
-			if name, ok := b.named(s); ok {
-				dec.trackFileDef(name, s)
 			}
 		case "virtual_server":
 			if b.needBlock(s) {
 				dec.virtualServer(s)
 			}
-		case "virtual_server_group":
-			if name, ok := b.named(s); ok {
-				dec.virtualServerGroup(name, s)
-			}
 		case "static_ipaddress":
 			if b.needBlock(s) {
-				dec.cfg.StaticAddresses = append(dec.cfg.StaticAddresses, b.sub(kw).addresses(s)...)
+				dec.cfg.StaticAddresses = append(dec.cfg.StaticAddresses, entries(s, b.sub(kw).address)...)
 			}
 		case "static_routes":
 			if b.needBlock(s) {
-				dec.cfg.StaticRoutes = append(dec.cfg.StaticRoutes, b.sub(kw).routes(s)...)
+				dec.cfg.StaticRoutes = append(dec.cfg.StaticRoutes, entries(s, b.sub(kw).route)...)
 			}
 		case "static_rules":
 			if b.needBlock(s) {
-				dec.cfg.StaticRules = append(dec.cfg.StaticRules, b.sub(kw).rules(s)...)
+				dec.cfg.StaticRules = append(dec.cfg.StaticRules, entries(s, b.sub(kw).rule)...)
 			}
 		case "net_namespace":
 			b.setStr(s, &dec.cfg.NetNamespace)
@@ -456,9 +528,7 @@ func (b blk) named(s *stmt) (string, bool) {
 		b.errf(s, ErrMissing, "expects a name")
 		return "", false
 	}
-	if len(s.Words) > 2 {
-		b.warnf(s, "extra arguments %q ignored", strings.Join(s.Args()[1:], " "))
-	}
+	b.extraArgs(s, 1)
 	if !b.needBlock(s) {
 		return "", false
 	}
@@ -500,22 +570,14 @@ func (dec *decoder) global(s *stmt) {
 		g.Pos = s.Pos
 	}
 	b := blk{dec: dec, name: "global_defs"}
+	tuning := g.tuning()
 	const maxT = maxTimer
 	for _, st := range s.Block {
 		switch kw := st.Keyword(); kw {
 		case "router_id":
 			b.setStr(st, &g.RouterID)
 		case "notification_email":
-			if b.needBlock(st) {
-				for _, e := range st.Block {
-					if e.HasBlock {
-						b.sub("global_defs: notification_email").warnf(e, "unexpected { } block ignored")
-					}
-					for _, w := range e.Words {
-						g.NotificationEmail = append(g.NotificationEmail, Val[string]{V: w.Text, Pos: w.Pos, Set: true})
-					}
-				}
-			}
+			g.NotificationEmail = append(g.NotificationEmail, b.wordList(st)...)
 		case "notification_email_from":
 			b.setStr(st, &g.NotificationEmailFrom)
 		case "smtp_server":
@@ -536,38 +598,16 @@ func (dec *decoder) global(s *stmt) {
 			if g.VRRPMcastGroup6.Set && (!g.VRRPMcastGroup6.V.Is6() || !g.VRRPMcastGroup6.V.IsMulticast()) {
 				b.errf(st, ErrValue, "%s is not an IPv6 multicast address", g.VRRPMcastGroup6.V)
 			}
-		case "vrrp_garp_master_delay":
-			b.setTimer(st, &g.VRRPGarpMasterDelay, 0, maxT)
-		case "vrrp_garp_master_repeat":
-			b.setInt(st, &g.VRRPGarpMasterRepeat, 0, 1<<31-1)
-		case "vrrp_garp_master_refresh":
-			b.setTimer(st, &g.VRRPGarpMasterRefresh, 0, maxT)
-		case "vrrp_garp_master_refresh_repeat":
-			b.setInt(st, &g.VRRPGarpMasterRefreshRepeat, 0, 1<<31-1)
-		case "vrrp_garp_lower_prio_delay":
-			b.setTimer(st, &g.VRRPGarpLowerPrioDelay, 0, maxT)
-		case "vrrp_garp_lower_prio_repeat":
-			b.setInt(st, &g.VRRPGarpLowerPrioRepeat, 0, 1<<31-1)
 		case "vrrp_garp_interval":
 			b.setTimer(st, &g.VRRPGarpInterval, 0, time.Second)
 		case "vrrp_gna_interval":
 			b.setTimer(st, &g.VRRPGnaInterval, 0, time.Second)
 		case "vrrp_min_garp":
 			b.setFlag(st, &g.VRRPMinGarp)
-		case "vrrp_lower_prio_no_advert":
-			b.setFlag(st, &g.VRRPLowerPrioNoAdvert)
-		case "vrrp_higher_prio_send_advert":
-			b.setFlag(st, &g.VRRPHigherPrioSendAdvert)
 		case "vrrp_strict":
 			b.setFlag(st, &g.VRRPStrict)
-		case "vrrp_skip_check_adv_addr":
-			b.setFlag(st, &g.VRRPSkipCheckAdvAddr)
-		case "vrrp_check_unicast_src":
-			b.setFlag(st, &g.VRRPCheckUnicastSrc)
 		case "vrrp_startup_delay":
 			b.setTimer(st, &g.VRRPStartupDelay, 0, 3600*time.Second)
-		case "vrrp_down_timer_adverts":
-			b.setInt(st, &g.VRRPDownTimerAdverts, 1, 100)
 		case "vrrp_priority":
 			b.setInt(st, &g.VRRPPriority, -20, 19)
 		case "vrrp_rt_priority":
@@ -590,12 +630,7 @@ func (dec *decoder) global(s *stmt) {
 				g.DynamicInterfaces.set(true, st.Pos)
 			}
 		case "script_user":
-			if b.nargs(st, 1, 2) {
-				g.ScriptUser.set(b.arg(st, 0), st.Pos)
-				if len(st.Words) > 2 {
-					g.ScriptGroup.set(b.arg(st, 1), st.Pos)
-				}
-			}
+			b.setUser(st, &g.ScriptUser, &g.ScriptGroup)
 		case "enable_script_security":
 			b.setFlag(st, &g.EnableScriptSecurity)
 		case "notify_fifo":
@@ -632,6 +667,11 @@ func (dec *decoder) global(s *stmt) {
 		case "lvs_timeouts":
 			dec.lvsTimeouts(b, st)
 		default:
+			// The settings an instance shares with global_defs are
+			// spelled here with a "vrrp_" prefix.
+			if shared, isVRRP := strings.CutPrefix(kw, "vrrp_"); isVRRP && b.tuningOption(st, shared, tuning) {
+				continue
+			}
 			if globalUnsupported[kw] {
 				b.unsupported(st)
 			} else {

@@ -19,24 +19,14 @@ func (dec *decoder) virtualServer(s *stmt) {
 	args := s.Args()
 	switch {
 	case len(args) >= 2 && args[0] == "fwmark":
-		n, err := parseInt(args[1], 1, 1<<32-1)
-		if err != nil {
-			top.report(s, err)
+		mark, family, ok := top.fwmarkArgs(s, 1)
+		if !ok {
 			return
 		}
-		vs.Kind, vs.Fwmark = VSFwmark, uint32(n)
-		if len(args) > 2 {
-			if args[2] != "inet" && args[2] != "inet6" {
-				top.errf(s, ErrValue, "%q is not inet or inet6", args[2])
-				return
-			}
-			vs.Family = args[2]
-		}
+		vs.Kind, vs.Fwmark, vs.Family = VSFwmark, mark, family
 	case len(args) >= 2 && args[0] == "group":
 		vs.Kind, vs.Group = VSGroup, args[1]
-		if len(args) > 2 {
-			top.warnf(s, "extra arguments %q ignored", strings.Join(args[2:], " "))
-		}
+		top.extraArgs(s, 2)
 	case len(args) >= 1 && args[0] != "fwmark" && args[0] != "group":
 		a, err := parseAddr(args[0])
 		if err != nil {
@@ -44,26 +34,21 @@ func (dec *decoder) virtualServer(s *stmt) {
 			return
 		}
 		vs.Kind, vs.Addr = VSAddr, a
-		if len(args) > 1 {
-			p, err := parseInt(args[1], 0, 65535)
-			if err != nil {
-				top.report(s, err)
-				return
-			}
-			vs.Port.set(int(p), s.Pos)
+		if len(args) > 1 && !top.setIntArg(s, 1, &vs.Port, 0, 65535) {
+			return
 		}
-		if len(args) > 2 {
-			top.warnf(s, "extra arguments %q ignored", strings.Join(args[2:], " "))
-		}
+		top.extraArgs(s, 2)
 	default:
 		top.errf(s, ErrMissing, "expects IP [PORT], fwmark N or group NAME")
 		return
 	}
 	b := blk{dec: dec, name: "virtual_server " + strings.Join(args, " ")}
+	so := vs.serverOpts()
 	for _, st := range s.Block {
+		if b.serverOption(st, so) {
+			continue
+		}
 		switch kw := st.Keyword(); kw {
-		case "delay_loop":
-			b.setTimer(st, &vs.DelayLoop, time.Microsecond, maxTimer)
 		case "lb_algo", "lvs_sched":
 			if b.nargs(st, 1, 1) {
 				if a := b.arg(st, 0); lbAlgos[a] {
@@ -73,16 +58,11 @@ func (dec *decoder) virtualServer(s *stmt) {
 				}
 			}
 		case "lb_kind", "lvs_method":
-			if b.nargs(st, 1, -1) {
-				if k, ok := b.lbKind(st, b.arg(st, 0)); ok {
-					vs.LBKind.set(k, st.Pos)
-					if len(st.Words) > 2 {
-						if k != LBTUN {
-							b.warnf(st, "extra arguments %q ignored", strings.Join(st.Args()[1:], " "))
-						} else {
-							vs.TunnelOptions = st.Args()[1:]
-						}
-					}
+			if b.setLBKind(st, &vs.LBKind) && len(st.Words) > 2 {
+				if vs.LBKind.V != LBTUN {
+					b.extraArgs(st, 1)
+				} else {
+					vs.TunnelOptions = st.Args()[1:]
 				}
 			}
 		case "ops":
@@ -118,13 +98,7 @@ func (dec *decoder) virtualServer(s *stmt) {
 				}
 			}
 		case "ip_family":
-			if b.nargs(st, 1, 1) {
-				if f := b.arg(st, 0); f == "inet" || f == "inet6" {
-					vs.IPFamily.set(f, st.Pos)
-				} else {
-					b.errf(st, ErrValue, "%q is not inet or inet6", f)
-				}
-			}
+			b.setChecked(st, &vs.IPFamily, checkFamily)
 		case "quorum":
 			b.setInt(st, &vs.Quorum, 1, 1<<31-1)
 		case "hysteresis":
@@ -153,31 +127,11 @@ func (dec *decoder) virtualServer(s *stmt) {
 		case "sorry_server_inhibit":
 			b.setFlag(st, &vs.SorryServerInhibit)
 		case "sorry_server_lvs_method":
-			if b.nargs(st, 1, -1) {
-				if k, ok := b.lbKind(st, b.arg(st, 0)); ok {
-					vs.SorryServerLVSMethod.set(k, st.Pos)
-				}
-			}
-		case "alpha":
-			b.setFlag(st, &vs.Alpha)
+			b.setLBKind(st, &vs.SorryServerLVSMethod)
 		case "omega":
 			b.setFlag(st, &vs.Omega)
 		case "ha_suspend":
 			b.setFlag(st, &vs.HASuspend)
-		case "inhibit_on_failure":
-			b.setFlag(st, &vs.InhibitOnFailure)
-		case "smtp_alert":
-			b.setFlag(st, &vs.SMTPAlert)
-		case "virtualhost":
-			b.setStr(st, &vs.Virtualhost)
-		case "connect_timeout":
-			b.setTimer(st, &vs.ConnectTimeout, time.Microsecond, maxTimer)
-		case "retry":
-			b.setInt(st, &vs.Retry, 0, 1<<31-1)
-		case "delay_before_retry":
-			b.setTimer(st, &vs.DelayBeforeRetry, 0, maxTimer)
-		case "warmup":
-			b.setTimer(st, &vs.Warmup, 0, maxTimer)
 		case "real_server":
 			if rs := dec.realServer(b, st); rs != nil {
 				vs.RealServers = append(vs.RealServers, rs)
@@ -197,13 +151,42 @@ func (dec *decoder) virtualServer(s *stmt) {
 	dec.cfg.VirtualServers = append(dec.cfg.VirtualServers, vs)
 }
 
-func (b blk) lbKind(st *stmt, s string) (LBKind, bool) {
-	switch k := LBKind(strings.ToUpper(s)); k {
-	case LBNAT, LBDR, LBTUN:
-		return k, true
+// setLBKind handles "keyword NAT|DR|TUN ..." (further arguments are the
+// caller's) and reports whether it set dst.
+func (b blk) setLBKind(st *stmt, dst *Val[LBKind]) bool {
+	if !b.nargs(st, 1, -1) {
+		return false
 	}
-	b.errf(st, ErrValue, "%q is not NAT, DR or TUN", s)
-	return "", false
+	switch k := LBKind(strings.ToUpper(b.arg(st, 0))); k {
+	case LBNAT, LBDR, LBTUN:
+		dst.set(k, st.Pos)
+		return true
+	}
+	b.errf(st, ErrValue, "%q is not NAT, DR or TUN", b.arg(st, 0))
+	return false
+}
+
+// fwmarkArgs parses "MARK [inet|inet6]" from argument i of s on.
+func (b blk) fwmarkArgs(s *stmt, i int) (mark uint32, family string, ok bool) {
+	n, ok := b.intArg(s, i, 1, 1<<32-1)
+	if !ok {
+		return 0, "", false
+	}
+	if len(s.Words) > i+2 {
+		family = b.arg(s, i+1)
+		if err := checkFamily(family); err != nil {
+			b.report(s, err)
+			return 0, "", false
+		}
+	}
+	return uint32(n), family, true
+}
+
+func checkFamily(s string) error {
+	if s != "inet" && s != "inet6" {
+		return verr(ErrValue, "%q is not inet or inet6", s)
+	}
+	return nil
 }
 
 // parseMask accepts a prefix length or a dotted IPv4 netmask.
@@ -240,27 +223,21 @@ func (dec *decoder) realServer(vb blk, s *stmt) *RealServer {
 		return nil
 	}
 	rs := &RealServer{Pos: s.Pos, Addr: a}
-	if len(args) > 1 {
-		p, ok := vb.intArg(s, 1, 0, 65535)
-		if !ok {
-			return nil
-		}
-		rs.Port.set(p, s.Pos)
+	if len(args) > 1 && !vb.setIntArg(s, 1, &rs.Port, 0, 65535) {
+		return nil
 	}
-	if len(args) > 2 {
-		vb.warnf(s, "extra arguments %q ignored", strings.Join(args[2:], " "))
-	}
+	vb.extraArgs(s, 2)
 	b := vb.sub(vb.name + ": real_server " + strings.Join(args, " "))
+	so := rs.serverOpts()
 	for _, st := range s.Block {
+		if b.serverOption(st, so) {
+			continue
+		}
 		switch kw := st.Keyword(); kw {
 		case "weight":
 			b.setInt(st, &rs.Weight, 0, 65535)
 		case "lvs_method", "lb_kind":
-			if b.nargs(st, 1, -1) {
-				if k, ok := b.lbKind(st, b.arg(st, 0)); ok {
-					rs.LVSMethod.set(k, st.Pos)
-				}
-			}
+			b.setLBKind(st, &rs.LVSMethod)
 		case "notify_up":
 			b.setCmd(st, &rs.NotifyUp)
 		case "notify_down":
@@ -269,24 +246,6 @@ func (dec *decoder) realServer(vb blk, s *stmt) *RealServer {
 			b.setInt(st, &rs.UThreshold, 0, 1<<31-1)
 		case "lthreshold":
 			b.setInt(st, &rs.LThreshold, 0, 1<<31-1)
-		case "inhibit_on_failure":
-			b.setFlag(st, &rs.InhibitOnFailure)
-		case "alpha":
-			b.setFlag(st, &rs.Alpha)
-		case "connect_timeout":
-			b.setTimer(st, &rs.ConnectTimeout, time.Microsecond, maxTimer)
-		case "retry":
-			b.setInt(st, &rs.Retry, 0, 1<<31-1)
-		case "delay_before_retry":
-			b.setTimer(st, &rs.DelayBeforeRetry, 0, maxTimer)
-		case "warmup":
-			b.setTimer(st, &rs.Warmup, 0, maxTimer)
-		case "delay_loop":
-			b.setTimer(st, &rs.DelayLoop, time.Microsecond, maxTimer)
-		case "virtualhost":
-			b.setStr(st, &rs.Virtualhost)
-		case "smtp_alert":
-			b.setFlag(st, &rs.SMTPAlert)
 		case "snmp_name":
 			b.unsupported(st)
 		case "HTTP_GET", "SSL_GET", "TCP_CHECK", "MISC_CHECK", "SMTP_CHECK", "DNS_CHECK",
@@ -308,9 +267,7 @@ func (b blk) checker(s *stmt, t CheckerType) *Checker {
 	if !b.needBlock(s) {
 		return nil
 	}
-	if len(s.Words) > 1 {
-		b.warnf(s, "extra arguments %q ignored", strings.Join(s.Args(), " "))
-	}
+	b.extraArgs(s, 0)
 	c := &Checker{Pos: s.Pos, Type: t}
 	cb := b.sub(b.name + ": " + string(t))
 	var user, group Val[string]
@@ -349,12 +306,7 @@ func (b blk) checker(s *stmt, t CheckerType) *Checker {
 		case t == CheckMisc && kw == "misc_dynamic":
 			cb.setFlag(st, &c.MiscDynamic)
 		case t == CheckMisc && kw == "user":
-			if cb.nargs(st, 1, 2) {
-				user.set(cb.arg(st, 0), st.Pos)
-				if len(st.Words) > 2 {
-					group.set(cb.arg(st, 1), st.Pos)
-				}
-			}
+			cb.setUser(st, &user, &group)
 		case t == CheckSMTP && kw == "helo_name":
 			cb.setStr(st, &c.HeloName)
 		case t == CheckSMTP && kw == "host":
@@ -404,18 +356,7 @@ func (b blk) checker(s *stmt, t CheckerType) *Checker {
 		case t == CheckFile && kw == "dynamic":
 			cb.setFlag(st, &c.Dynamic)
 		case t == CheckFile && kw == "weight":
-			if cb.nargs(st, 1, 2) {
-				if n, ok := cb.intArg(st, 0, -(1<<31 - 1), 1<<31-1); ok {
-					c.Weight.set(n, st.Pos)
-				}
-				switch r := cb.arg(st, 1); r {
-				case "":
-				case "reverse":
-					c.WeightReverse = true
-				default:
-					cb.warnf(st, "unknown option %q ignored", r)
-				}
-			}
+			cb.setWeight(st, 1<<31-1, &c.Weight, &c.WeightReverse)
 		case t == CheckBFD && kw == "name":
 			cb.setStr(st, &c.BFDName)
 		default:
@@ -431,18 +372,15 @@ func (b blk) checker(s *stmt, t CheckerType) *Checker {
 	}
 	switch t {
 	case CheckMisc:
-		if !b.present(s, "misc_path") {
-			b.dec.d.errorf(s.Pos, cb.name, ErrMissing, "misc_path is required")
+		if !cb.require(s, "misc_path") {
 			return nil
 		}
 	case CheckFile:
-		if !b.present(s, "track_file") {
-			b.dec.d.errorf(s.Pos, cb.name, ErrMissing, "track_file is required")
+		if !cb.require(s, "track_file") {
 			return nil
 		}
 	case CheckBFD:
-		if !b.present(s, "name") {
-			b.dec.d.errorf(s.Pos, cb.name, ErrMissing, "name is required")
+		if !cb.require(s, "name") {
 			return nil
 		}
 	case CheckHTTP, CheckSSL:
@@ -462,9 +400,103 @@ func (b blk) hexArg(st *stmt, i int) ([]byte, bool) {
 	return p, true
 }
 
+// checkTimers points at the health check settings that virtual_server,
+// real_server and the checkers share; each level inherits what it does
+// not give from the level above (see finishVS and finishChecker).
+type checkTimers struct {
+	connectTimeout, delayBeforeRetry, warmup, delayLoop *Val[time.Duration]
+	retry                                               *Val[int]
+	alpha                                               *Val[bool]
+}
+
+func (vs *VirtualServer) checkTimers() checkTimers {
+	return checkTimers{connectTimeout: &vs.ConnectTimeout, delayBeforeRetry: &vs.DelayBeforeRetry,
+		warmup: &vs.Warmup, delayLoop: &vs.DelayLoop, retry: &vs.Retry, alpha: &vs.Alpha}
+}
+
+func (rs *RealServer) checkTimers() checkTimers {
+	return checkTimers{connectTimeout: &rs.ConnectTimeout, delayBeforeRetry: &rs.DelayBeforeRetry,
+		warmup: &rs.Warmup, delayLoop: &rs.DelayLoop, retry: &rs.Retry, alpha: &rs.Alpha}
+}
+
+func (c *Checker) checkTimers() checkTimers {
+	return checkTimers{connectTimeout: &c.ConnectTimeout, delayBeforeRetry: &c.DelayBeforeRetry,
+		warmup: &c.Warmup, delayLoop: &c.DelayLoop, retry: &c.Retry, alpha: &c.Alpha}
+}
+
+// timerOption parses st if it is one of the shared health check settings,
+// and reports whether it was.
+func (b blk) timerOption(st *stmt, t checkTimers) bool {
+	switch st.Keyword() {
+	case "connect_timeout":
+		b.setTimer(st, t.connectTimeout, time.Microsecond, maxTimer)
+	case "retry":
+		b.setInt(st, t.retry, 0, 1<<31-1)
+	case "delay_before_retry":
+		b.setTimer(st, t.delayBeforeRetry, 0, maxTimer)
+	case "warmup":
+		b.setTimer(st, t.warmup, 0, maxTimer)
+	case "delay_loop":
+		b.setTimer(st, t.delayLoop, time.Microsecond, maxTimer)
+	case "alpha":
+		b.setFlag(st, t.alpha)
+	default:
+		return false
+	}
+	return true
+}
+
+// inheritFrom fills the settings not given at this level from the level
+// above.
+func (t checkTimers) inheritFrom(up checkTimers) {
+	t.connectTimeout.inherit(*up.connectTimeout)
+	t.retry.inherit(*up.retry)
+	t.delayBeforeRetry.inherit(*up.delayBeforeRetry)
+	t.warmup.inherit(*up.warmup)
+	t.delayLoop.inherit(*up.delayLoop)
+	t.alpha.inherit(*up.alpha)
+}
+
+// serverOpts points at the settings virtual_server and real_server share:
+// the health check settings and a few more.
+type serverOpts struct {
+	checkTimers
+	inhibitOnFailure, smtpAlert *Val[bool]
+	virtualhost                 *Val[string]
+}
+
+func (vs *VirtualServer) serverOpts() serverOpts {
+	return serverOpts{checkTimers: vs.checkTimers(),
+		inhibitOnFailure: &vs.InhibitOnFailure, smtpAlert: &vs.SMTPAlert, virtualhost: &vs.Virtualhost}
+}
+
+func (rs *RealServer) serverOpts() serverOpts {
+	return serverOpts{checkTimers: rs.checkTimers(),
+		inhibitOnFailure: &rs.InhibitOnFailure, smtpAlert: &rs.SMTPAlert, virtualhost: &rs.Virtualhost}
+}
+
+// serverOption parses st if it is one of the settings virtual_server and
+// real_server share, and reports whether it was.
+func (b blk) serverOption(st *stmt, so serverOpts) bool {
+	switch st.Keyword() {
+	case "inhibit_on_failure":
+		b.setFlag(st, so.inhibitOnFailure)
+	case "smtp_alert":
+		b.setFlag(st, so.smtpAlert)
+	case "virtualhost":
+		b.setStr(st, so.virtualhost)
+	default:
+		return b.timerOption(st, so.checkTimers)
+	}
+	return true
+}
+
 // connOption handles the connection options shared by all checkers; it
 // reports whether the keyword was one of them.
 func (b blk) connOption(st *stmt, c *Checker) bool {
+	if b.timerOption(st, c.checkTimers()) {
+		return true
+	}
 	switch st.Keyword() {
 	case "connect_ip":
 		b.setAddr(st, &c.ConnectIP)
@@ -482,21 +514,9 @@ func (b blk) connOption(st *stmt, c *Checker) bool {
 				c.Fwmark.set(uint32(n), st.Pos)
 			}
 		}
-	case "connect_timeout":
-		b.setTimer(st, &c.ConnectTimeout, time.Microsecond, maxTimer)
-	case "retry":
-		b.setInt(st, &c.Retry, 0, 1<<31-1)
 	case "nb_get_retry":
 		b.warnf(st, "deprecated spelling of retry")
 		b.setInt(st, &c.Retry, 0, 1<<31-1)
-	case "delay_before_retry":
-		b.setTimer(st, &c.DelayBeforeRetry, 0, maxTimer)
-	case "warmup":
-		b.setTimer(st, &c.Warmup, 0, maxTimer)
-	case "delay_loop":
-		b.setTimer(st, &c.DelayLoop, time.Microsecond, maxTimer)
-	case "alpha":
-		b.setFlag(st, &c.Alpha)
 	case "log_all_failures":
 		b.setFlag(st, &c.LogAllFailures)
 	default:
@@ -551,9 +571,7 @@ func (b blk) url(s *stmt) *URL {
 			b.unknown(st)
 		}
 	}
-	if !b.present(s, "path") {
-		b.dec.d.errorf(s.Pos, b.name, ErrMissing, "path is required")
-	}
+	b.require(s, "path")
 	return u
 }
 
@@ -579,29 +597,16 @@ func (dec *decoder) virtualServerGroup(name string, s *stmt) {
 	g := &VirtualServerGroup{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: "virtual_server_group " + name}
 	for _, e := range s.Block {
-		if e.HasBlock {
-			b.errf(e, ErrSyntax, "unexpected { } block")
+		if !b.noBlock(e) {
 			continue
 		}
-		args := e.Args()
 		if e.Keyword() == "fwmark" {
 			if !b.nargs(e, 1, 2) {
 				continue
 			}
-			n, err := parseInt(args[0], 1, 1<<32-1)
-			if err != nil {
-				b.report(e, err)
-				continue
+			if mark, family, ok := b.fwmarkArgs(e, 0); ok {
+				g.Entries = append(g.Entries, VSGEntry{Pos: e.Pos, Fwmark: mark, Family: family})
 			}
-			en := VSGEntry{Pos: e.Pos, Fwmark: uint32(n)}
-			if len(args) > 1 {
-				if args[1] != "inet" && args[1] != "inet6" {
-					b.errf(e, ErrValue, "%q is not inet or inet6", args[1])
-					continue
-				}
-				en.Family = args[1]
-			}
-			g.Entries = append(g.Entries, en)
 			continue
 		}
 		first, last, err := parseAddrRange(e.Keyword())
@@ -610,16 +615,9 @@ func (dec *decoder) virtualServerGroup(name string, s *stmt) {
 			continue
 		}
 		en := VSGEntry{Pos: e.Pos, Addr: first, RangeEnd: last}
-		if len(args) > 1 {
-			b.warnf(e, "extra arguments %q ignored", strings.Join(args[1:], " "))
-		}
-		if len(args) > 0 {
-			p, err := parseInt(args[0], 0, 65535)
-			if err != nil {
-				b.report(e, err)
-				continue
-			}
-			en.Port.set(int(p), e.Pos)
+		b.extraArgs(e, 1)
+		if len(e.Words) > 1 && !b.setIntArg(e, 0, &en.Port, 0, 65535) {
+			continue
 		}
 		g.Entries = append(g.Entries, en)
 	}

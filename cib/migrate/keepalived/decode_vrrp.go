@@ -17,7 +17,11 @@ var instanceUnsupported = set("track_process", "track_bfd", "use_vmac_addr", "na
 func (dec *decoder) instance(name string, s *stmt) {
 	v := &VRRPInstance{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: "vrrp_instance " + name}
+	tuning, tn := v.tuning(), v.trackNotify()
 	for _, st := range s.Block {
+		if b.tuningOption(st, st.Keyword(), tuning) || b.trackNotifyOption(st, tn) {
+			continue
+		}
 		switch kw := st.Keyword(); kw {
 		case "state":
 			if b.nargs(st, 1, 1) {
@@ -59,8 +63,6 @@ func (dec *decoder) instance(name string, s *stmt) {
 			if v.McastDstIP.Set && !v.McastDstIP.V.IsMulticast() {
 				b.errf(st, ErrValue, "%s is not a multicast address", v.McastDstIP.V)
 			}
-		case "check_unicast_src":
-			b.setFlag(st, &v.CheckUnicastSrc)
 		case "unicast_fault_no_peer":
 			b.setFlag(st, &v.UnicastFaultNoPeer)
 		case "track_src_ip":
@@ -71,16 +73,16 @@ func (dec *decoder) instance(name string, s *stmt) {
 			}
 		case "virtual_ipaddress":
 			if b.needBlock(st) {
-				v.VirtualIPAddresses = append(v.VirtualIPAddresses, b.sub(b.name+": "+kw).addresses(st)...)
+				v.VirtualIPAddresses = append(v.VirtualIPAddresses, entries(st, b.sub(b.field(st)).address)...)
 			}
 		case "virtual_ipaddress_excluded":
 			if b.needBlock(st) {
-				v.VirtualIPAddressesExcluded = append(v.VirtualIPAddressesExcluded, b.sub(b.name+": "+kw).addresses(st)...)
+				v.VirtualIPAddressesExcluded = append(v.VirtualIPAddressesExcluded, entries(st, b.sub(b.field(st)).address)...)
 			}
 		case "virtual_routes":
 			if b.needBlock(st) {
-				rb := b.sub(b.name + ": " + kw)
-				routes := rb.routes(st)
+				rb := b.sub(b.field(st))
+				routes := entries(st, rb.route)
 				for _, r := range routes {
 					if r.Dev == "" && !r.NoTrack {
 						dec.d.warnf(r.Pos, rb.name, "route %s has no dev, so it cannot be tracked (add dev or no_track)", r.Dest)
@@ -90,48 +92,10 @@ func (dec *decoder) instance(name string, s *stmt) {
 			}
 		case "virtual_rules":
 			if b.needBlock(st) {
-				v.VirtualRules = append(v.VirtualRules, b.sub(b.name+": "+kw).rules(st)...)
+				v.VirtualRules = append(v.VirtualRules, entries(st, b.sub(b.field(st)).rule)...)
 			}
-		case "track_interface":
-			if b.needBlock(st) {
-				v.TrackInterfaces = append(v.TrackInterfaces, b.sub(b.name+": "+kw).trackInterfaces(st)...)
-			}
-		case "track_script":
-			if b.needBlock(st) {
-				v.TrackScripts = append(v.TrackScripts, b.sub(b.name+": "+kw).trackRefs(st, 253, "no_reverse")...)
-			}
-		case "track_file":
-			if b.needBlock(st) {
-				v.TrackFiles = append(v.TrackFiles, b.sub(b.name+": "+kw).trackRefs(st, 254, "noreverse")...)
-			}
-		case "notify_master":
-			b.setCmd(st, &v.NotifyMaster)
-		case "notify_backup":
-			b.setCmd(st, &v.NotifyBackup)
-		case "notify_fault":
-			b.setCmd(st, &v.NotifyFault)
-		case "notify_stop":
-			b.setCmd(st, &v.NotifyStop)
-		case "notify":
-			b.setCmd(st, &v.Notify)
 		case "notify_master_rx_lower_pri":
 			b.setCmd(st, &v.NotifyMasterRxLowerPri)
-		case "notify_priority_changes":
-			b.setFlag(st, &v.NotifyPriorityChanges)
-		case "smtp_alert":
-			b.setFlag(st, &v.SMTPAlert)
-		case "garp_master_delay":
-			b.setTimer(st, &v.GarpMasterDelay, 0, maxTimer)
-		case "garp_master_repeat":
-			b.setInt(st, &v.GarpMasterRepeat, 0, 1<<31-1)
-		case "garp_master_refresh":
-			b.setTimer(st, &v.GarpMasterRefresh, 0, maxTimer)
-		case "garp_master_refresh_repeat":
-			b.setInt(st, &v.GarpMasterRefreshRepeat, 0, 1<<31-1)
-		case "garp_lower_prio_delay":
-			b.setTimer(st, &v.GarpLowerPrioDelay, 0, maxTimer)
-		case "garp_lower_prio_repeat":
-			b.setInt(st, &v.GarpLowerPrioRepeat, 0, 1<<31-1)
 		case "use_vmac":
 			b.useVMAC(st, &v.UseVMAC)
 		case "vmac_xmit_base":
@@ -144,14 +108,6 @@ func (dec *decoder) instance(name string, s *stmt) {
 			b.setConst(st, &v.Accept, false)
 		case "strict_mode":
 			b.setFlag(st, &v.StrictMode)
-		case "skip_check_adv_addr":
-			b.setFlag(st, &v.SkipCheckAdvAddr)
-		case "lower_prio_no_advert":
-			b.setFlag(st, &v.LowerPrioNoAdvert)
-		case "higher_prio_send_advert":
-			b.setFlag(st, &v.HigherPrioSendAdvert)
-		case "down_timer_adverts":
-			b.setInt(st, &v.DownTimerAdverts, 1, 100)
 		case "promote_secondaries":
 			b.setFlag(st, &v.PromoteSecondaries)
 		case "lvs_sync_daemon_interface":
@@ -183,6 +139,169 @@ func (b blk) present(s *stmt, kw string) bool {
 		}
 	}
 	return false
+}
+
+// require reports whether the block of s has a statement with keyword kw,
+// reporting an error on the block otherwise.
+func (b blk) require(s *stmt, kw string) bool {
+	if b.present(s, kw) {
+		return true
+	}
+	b.dec.d.errorf(s.Pos, b.name, ErrMissing, "%s is required", kw)
+	return false
+}
+
+// vrrpTuning points at the settings that a vrrp_instance shares with
+// global_defs. global_defs spells each keyword with a "vrrp_" prefix, and
+// its value is the default for every instance (see finishInstance).
+type vrrpTuning struct {
+	garpMasterDelay, garpMasterRefresh, garpLowerPrioDelay         *Val[time.Duration]
+	garpMasterRepeat, garpMasterRefreshRepeat, garpLowerPrioRepeat *Val[int]
+	downTimerAdverts                                               *Val[int]
+	skipCheckAdvAddr, checkUnicastSrc                              *Val[bool]
+	lowerPrioNoAdvert, higherPrioSendAdvert                        *Val[bool]
+}
+
+func (g *GlobalDefs) tuning() vrrpTuning {
+	return vrrpTuning{
+		garpMasterDelay: &g.VRRPGarpMasterDelay, garpMasterRefresh: &g.VRRPGarpMasterRefresh,
+		garpLowerPrioDelay: &g.VRRPGarpLowerPrioDelay, garpMasterRepeat: &g.VRRPGarpMasterRepeat,
+		garpMasterRefreshRepeat: &g.VRRPGarpMasterRefreshRepeat, garpLowerPrioRepeat: &g.VRRPGarpLowerPrioRepeat,
+		downTimerAdverts: &g.VRRPDownTimerAdverts, skipCheckAdvAddr: &g.VRRPSkipCheckAdvAddr,
+		checkUnicastSrc: &g.VRRPCheckUnicastSrc, lowerPrioNoAdvert: &g.VRRPLowerPrioNoAdvert,
+		higherPrioSendAdvert: &g.VRRPHigherPrioSendAdvert,
+	}
+}
+
+func (v *VRRPInstance) tuning() vrrpTuning {
+	return vrrpTuning{
+		garpMasterDelay: &v.GarpMasterDelay, garpMasterRefresh: &v.GarpMasterRefresh,
+		garpLowerPrioDelay: &v.GarpLowerPrioDelay, garpMasterRepeat: &v.GarpMasterRepeat,
+		garpMasterRefreshRepeat: &v.GarpMasterRefreshRepeat, garpLowerPrioRepeat: &v.GarpLowerPrioRepeat,
+		downTimerAdverts: &v.DownTimerAdverts, skipCheckAdvAddr: &v.SkipCheckAdvAddr,
+		checkUnicastSrc: &v.CheckUnicastSrc, lowerPrioNoAdvert: &v.LowerPrioNoAdvert,
+		higherPrioSendAdvert: &v.HigherPrioSendAdvert,
+	}
+}
+
+// tuningOption parses st if kw (its keyword without global_defs' "vrrp_"
+// prefix) is one of the shared settings, and reports whether it was.
+func (b blk) tuningOption(st *stmt, kw string, t vrrpTuning) bool {
+	switch kw {
+	case "garp_master_delay":
+		b.setTimer(st, t.garpMasterDelay, 0, maxTimer)
+	case "garp_master_repeat":
+		b.setInt(st, t.garpMasterRepeat, 0, 1<<31-1)
+	case "garp_master_refresh":
+		b.setTimer(st, t.garpMasterRefresh, 0, maxTimer)
+	case "garp_master_refresh_repeat":
+		b.setInt(st, t.garpMasterRefreshRepeat, 0, 1<<31-1)
+	case "garp_lower_prio_delay":
+		b.setTimer(st, t.garpLowerPrioDelay, 0, maxTimer)
+	case "garp_lower_prio_repeat":
+		b.setInt(st, t.garpLowerPrioRepeat, 0, 1<<31-1)
+	case "down_timer_adverts":
+		b.setInt(st, t.downTimerAdverts, 1, 100)
+	case "skip_check_adv_addr":
+		b.setFlag(st, t.skipCheckAdvAddr)
+	case "check_unicast_src":
+		b.setFlag(st, t.checkUnicastSrc)
+	case "lower_prio_no_advert":
+		b.setFlag(st, t.lowerPrioNoAdvert)
+	case "higher_prio_send_advert":
+		b.setFlag(st, t.higherPrioSendAdvert)
+	default:
+		return false
+	}
+	return true
+}
+
+// inheritFrom fills the settings an instance did not give from the global
+// ones (g). Lower-priority gratuitous ARPs follow the global setting if one
+// was given, else the instance's master settings.
+func (t vrrpTuning) inheritFrom(g vrrpTuning) {
+	t.garpMasterDelay.inherit(*g.garpMasterDelay)
+	t.garpMasterRepeat.inherit(*g.garpMasterRepeat)
+	t.garpMasterRefresh.inherit(*g.garpMasterRefresh)
+	t.garpMasterRefreshRepeat.inherit(*g.garpMasterRefreshRepeat)
+	if g.garpLowerPrioDelay.Set {
+		t.garpLowerPrioDelay.inherit(*g.garpLowerPrioDelay)
+	} else {
+		t.garpLowerPrioDelay.inherit(*t.garpMasterDelay)
+	}
+	if g.garpLowerPrioRepeat.Set {
+		t.garpLowerPrioRepeat.inherit(*g.garpLowerPrioRepeat)
+	} else {
+		t.garpLowerPrioRepeat.inherit(*t.garpMasterRepeat)
+	}
+	t.downTimerAdverts.inherit(*g.downTimerAdverts)
+	t.skipCheckAdvAddr.inherit(*g.skipCheckAdvAddr)
+	t.checkUnicastSrc.inherit(*g.checkUnicastSrc)
+	t.lowerPrioNoAdvert.inherit(*g.lowerPrioNoAdvert)
+	t.higherPrioSendAdvert.inherit(*g.higherPrioSendAdvert)
+}
+
+// trackNotify points at what vrrp_instance and vrrp_sync_group share: what
+// they track and the scripts they notify.
+type trackNotify struct {
+	trackInterfaces                                             *[]TrackInterface
+	trackScripts, trackFiles                                    *[]TrackRef
+	notifyMaster, notifyBackup, notifyFault, notifyStop, notify *Val[Command]
+	notifyPriorityChanges, smtpAlert                            *Val[bool]
+}
+
+func (v *VRRPInstance) trackNotify() trackNotify {
+	return trackNotify{
+		trackInterfaces: &v.TrackInterfaces, trackScripts: &v.TrackScripts, trackFiles: &v.TrackFiles,
+		notifyMaster: &v.NotifyMaster, notifyBackup: &v.NotifyBackup, notifyFault: &v.NotifyFault,
+		notifyStop: &v.NotifyStop, notify: &v.Notify,
+		notifyPriorityChanges: &v.NotifyPriorityChanges, smtpAlert: &v.SMTPAlert,
+	}
+}
+
+func (g *SyncGroup) trackNotify() trackNotify {
+	return trackNotify{
+		trackInterfaces: &g.TrackInterfaces, trackScripts: &g.TrackScripts, trackFiles: &g.TrackFiles,
+		notifyMaster: &g.NotifyMaster, notifyBackup: &g.NotifyBackup, notifyFault: &g.NotifyFault,
+		notifyStop: &g.NotifyStop, notify: &g.Notify,
+		notifyPriorityChanges: &g.NotifyPriorityChanges, smtpAlert: &g.SMTPAlert,
+	}
+}
+
+// trackNotifyOption parses st if it is one of the tracking or notify
+// settings, and reports whether it was.
+func (b blk) trackNotifyOption(st *stmt, t trackNotify) bool {
+	switch st.Keyword() {
+	case "track_interface":
+		if b.needBlock(st) {
+			*t.trackInterfaces = append(*t.trackInterfaces, b.sub(b.field(st)).trackInterfaces(st)...)
+		}
+	case "track_script":
+		if b.needBlock(st) {
+			*t.trackScripts = append(*t.trackScripts, b.sub(b.field(st)).trackRefs(st, 253, "no_reverse")...)
+		}
+	case "track_file":
+		if b.needBlock(st) {
+			*t.trackFiles = append(*t.trackFiles, b.sub(b.field(st)).trackRefs(st, 254, "noreverse")...)
+		}
+	case "notify_master":
+		b.setCmd(st, t.notifyMaster)
+	case "notify_backup":
+		b.setCmd(st, t.notifyBackup)
+	case "notify_fault":
+		b.setCmd(st, t.notifyFault)
+	case "notify_stop":
+		b.setCmd(st, t.notifyStop)
+	case "notify":
+		b.setCmd(st, t.notify)
+	case "notify_priority_changes":
+		b.setFlag(st, t.notifyPriorityChanges)
+	case "smtp_alert":
+		b.setFlag(st, t.smtpAlert)
+	default:
+		return false
+	}
+	return true
 }
 
 func (b blk) useVMAC(st *stmt, dst *Val[VMAC]) {
@@ -357,16 +476,6 @@ func (b blk) weightOpts(e *stmt, maxW int64, norev string) (w Val[int], rev, ok 
 
 // ---- addresses, routes, rules ----
 
-func (b blk) addresses(st *stmt) []*Address {
-	var out []*Address
-	for _, e := range st.Block {
-		if a, ok := b.address(e); ok {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
 var scopes = set("global", "site", "link", "host", "nowhere", "universe")
 
 func checkScope(s string) error {
@@ -379,10 +488,81 @@ func checkScope(s string) error {
 	return verr(ErrValue, "%q is not a scope (global, site, link, host, nowhere or 0..255)", s)
 }
 
-// address parses `ADDR[/PREFIX] [brd B] [dev X] [scope Z] [label L] ...`.
-func (b blk) address(e *stmt) (*Address, bool) {
+// noBlock reports whether the list entry e has no { } block, reporting an
+// error otherwise.
+func (b blk) noBlock(e *stmt) bool {
 	if e.HasBlock {
 		b.errf(e, ErrSyntax, "unexpected { } block")
+		return false
+	}
+	return true
+}
+
+// optValue returns the value that follows the option words[i] of e,
+// checked by check (when not nil). A missing or invalid value is reported.
+func (b blk) optValue(e *stmt, words []string, i int, check func(string) error) (string, bool) {
+	if i+1 >= len(words) {
+		b.errf(e, ErrMissing, "%s needs a value", words[i])
+		return "", false
+	}
+	val := words[i+1]
+	if check != nil {
+		if err := check(val); err != nil {
+			b.report(e, err)
+			return "", false
+		}
+	}
+	return val, true
+}
+
+// strOpt is an option of an address or route whose value is kept as a
+// string: check vets the value (nil: any value) and dst says where it goes.
+type strOpt[T any] struct {
+	check func(string) error
+	dst   func(*T) *string
+}
+
+// strOption stores the value after words[i] in x if words[i] is one of
+// opts. handled reports whether it was; ok is false when the value is
+// missing or invalid (and reported).
+func strOption[T any](b blk, e *stmt, words []string, i int, opts map[string]strOpt[T], x *T) (handled, ok bool) {
+	o, handled := opts[words[i]]
+	if !handled {
+		return false, false
+	}
+	val, ok := b.optValue(e, words, i, o.check)
+	if ok {
+		*o.dst(x) = val
+	}
+	return true, ok
+}
+
+var addrStrOpts = map[string]strOpt[Address]{
+	"dev":           {checkIfName, func(a *Address) *string { return &a.Dev }},
+	"scope":         {checkScope, func(a *Address) *string { return &a.Scope }},
+	"label":         {checkLabel, func(a *Address) *string { return &a.Label }},
+	"preferred_lft": {checkLifetime, func(a *Address) *string { return &a.PreferredLft }},
+	"track_group":   {nil, func(a *Address) *string { return &a.TrackGroup }},
+}
+
+func checkLabel(s string) error {
+	if len(s) > 15 {
+		return verr(ErrValue, "label %q longer than 15 characters", s)
+	}
+	return nil
+}
+
+func checkLifetime(s string) error {
+	if s == "forever" {
+		return nil
+	}
+	_, err := parseInt(s, 0, 1<<32-1)
+	return err
+}
+
+// address parses `ADDR[/PREFIX] [brd B] [dev X] [scope Z] [label L] ...`.
+func (b blk) address(e *stmt) (*Address, bool) {
+	if !b.noBlock(e) {
 		return nil, false
 	}
 	p, err := parsePrefix(e.Keyword())
@@ -392,17 +572,17 @@ func (b blk) address(e *stmt) (*Address, bool) {
 	}
 	a := &Address{Pos: e.Pos, Prefix: p}
 	args := e.Args()
-	need := func(i int) (string, bool) {
-		if i+1 >= len(args) {
-			b.errf(e, ErrMissing, "%s needs a value", args[i])
-			return "", false
-		}
-		return args[i+1], true
-	}
 	for i := 0; i < len(args); i++ {
+		if handled, ok := strOption(b, e, args, i, addrStrOpts, a); handled {
+			if !ok {
+				return nil, false
+			}
+			i++
+			continue
+		}
 		switch opt := args[i]; opt {
 		case "brd", "broadcast":
-			val, ok := need(i)
+			val, ok := b.optValue(e, args, i, nil)
 			if !ok {
 				return nil, false
 			}
@@ -425,41 +605,8 @@ func (b blk) address(e *stmt) (*Address, bool) {
 				}
 				a.Broadcast = bc
 			}
-		case "dev":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			i++
-			if err := checkIfName(val); err != nil {
-				b.report(e, err)
-				return nil, false
-			}
-			a.Dev = val
-		case "scope":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			i++
-			if err := checkScope(val); err != nil {
-				b.report(e, err)
-				return nil, false
-			}
-			a.Scope = val
-		case "label":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			i++
-			if len(val) > 15 {
-				b.errf(e, ErrValue, "label %q longer than 15 characters", val)
-				return nil, false
-			}
-			a.Label = val
 		case "peer":
-			val, ok := need(i)
+			val, ok := b.optValue(e, args, i, nil)
 			if !ok {
 				return nil, false
 			}
@@ -470,26 +617,6 @@ func (b blk) address(e *stmt) (*Address, bool) {
 				return nil, false
 			}
 			a.Peer = pp
-		case "preferred_lft":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			i++
-			if val != "forever" {
-				if _, err := parseInt(val, 0, 1<<32-1); err != nil {
-					b.report(e, err)
-					return nil, false
-				}
-			}
-			a.PreferredLft = val
-		case "track_group":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			i++
-			a.TrackGroup = val
 		case "home":
 			a.Home = true
 		case "-nodad", "nodad":
@@ -527,36 +654,22 @@ var routeArgOpts = set("protocol", "track_group", "reordering", "vrf", "mtu", "a
 	"quickack", "hoplimit", "expires", "congctl", "pref", "fastopen_no_cookie", "ttl-propagate",
 	"encap", "nhid", "weight")
 
-func (b blk) routes(st *stmt) []*Route {
-	var out []*Route
-	for _, e := range st.Block {
-		if r, ok := b.route(e); ok {
-			out = append(out, r)
-		}
-	}
-	return out
+var routeStrOpts = map[string]strOpt[Route]{
+	"dev":   {checkIfName, func(r *Route) *string { return &r.Dev }},
+	"oif":   {checkIfName, func(r *Route) *string { return &r.Dev }},
+	"scope": {checkScope, func(r *Route) *string { return &r.Scope }},
+	"table": {nil, func(r *Route) *string { return &r.Table }},
 }
 
 func (b blk) route(e *stmt) (*Route, bool) {
-	if e.HasBlock {
-		b.errf(e, ErrSyntax, "unexpected { } block")
+	if !b.noBlock(e) {
 		return nil, false
 	}
 	r := &Route{Pos: e.Pos}
-	words := make([]string, len(e.Words))
-	for i, w := range e.Words {
-		words[i] = w.Text
-	}
+	words := e.Texts()
 	isDefault, haveDest := false, false
-	need := func(i int) (string, bool) {
-		if i+1 >= len(words) {
-			b.errf(e, ErrMissing, "%s needs a value", words[i])
-			return "", false
-		}
-		return words[i+1], true
-	}
 	addrOpt := func(i int, dst *netip.Addr) bool {
-		val, ok := need(i)
+		val, ok := b.optValue(e, words, i, nil)
 		if !ok {
 			return false
 		}
@@ -569,6 +682,13 @@ func (b blk) route(e *stmt) (*Route, bool) {
 		return true
 	}
 	for i := 0; i < len(words); i++ {
+		if handled, ok := strOption(b, e, words, i, routeStrOpts, r); handled {
+			if !ok {
+				return nil, false
+			}
+			i++
+			continue
+		}
 		w := words[i]
 		switch {
 		case w == "src":
@@ -593,37 +713,8 @@ func (b blk) route(e *stmt) (*Route, bool) {
 				return nil, false
 			}
 			i++
-		case w == "dev" || w == "oif":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			if err := checkIfName(val); err != nil {
-				b.report(e, err)
-				return nil, false
-			}
-			r.Dev = val
-			i++
-		case w == "scope":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			if err := checkScope(val); err != nil {
-				b.report(e, err)
-				return nil, false
-			}
-			r.Scope = val
-			i++
-		case w == "table":
-			val, ok := need(i)
-			if !ok {
-				return nil, false
-			}
-			r.Table = val
-			i++
 		case w == "metric" || w == "priority" || w == "preference":
-			val, ok := need(i)
+			val, ok := b.optValue(e, words, i, nil)
 			if !ok {
 				return nil, false
 			}
@@ -641,7 +732,7 @@ func (b blk) route(e *stmt) (*Route, bool) {
 		case w == "inet" || w == "inet6":
 			r.Family = w
 		case routeArgOpts[w]:
-			val, ok := need(i)
+			val, ok := b.optValue(e, words, i, nil)
 			if !ok {
 				return nil, false
 			}
@@ -710,28 +801,14 @@ var ruleArgOpts = set("iif", "oif", "fwmark", "tos", "dsfield", "goto", "realms"
 	"suppress_ifgroup", "uidrange", "sport", "dport", "ip_proto", "protocol", "tun_id", "nat", "map-to",
 	"track_group")
 
-func (b blk) rules(st *stmt) []*Rule {
-	var out []*Rule
-	for _, e := range st.Block {
-		if r, ok := b.rule(e); ok {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // rule parses an ip-rule like entry. Invalid addresses make keepalived
 // skip the rule with a message, so they are warnings here too.
 func (b blk) rule(e *stmt) (*Rule, bool) {
-	if e.HasBlock {
-		b.errf(e, ErrSyntax, "unexpected { } block")
+	if !b.noBlock(e) {
 		return nil, false
 	}
 	r := &Rule{Pos: e.Pos}
-	words := make([]string, len(e.Words))
-	for i, w := range e.Words {
-		words[i] = w.Text
-	}
+	words := e.Texts()
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		var val string
@@ -814,41 +891,14 @@ func (r *Rule) setOpt(k, v string) {
 func (dec *decoder) syncGroup(name string, s *stmt) {
 	g := &SyncGroup{Name: name, Pos: s.Pos}
 	b := blk{dec: dec, name: "vrrp_sync_group " + name}
+	tn := g.trackNotify()
 	for _, st := range s.Block {
-		switch kw := st.Keyword(); kw {
+		if b.trackNotifyOption(st, tn) {
+			continue
+		}
+		switch st.Keyword() {
 		case "group":
-			if b.needBlock(st) {
-				for _, e := range st.Block {
-					if e.HasBlock {
-						b.sub(b.name+": group").warnf(e, "unexpected { } block ignored")
-					}
-					for _, w := range e.Words {
-						g.Group = append(g.Group, Val[string]{V: w.Text, Pos: w.Pos, Set: true})
-					}
-				}
-			}
-		case "track_interface":
-			if b.needBlock(st) {
-				g.TrackInterfaces = append(g.TrackInterfaces, b.sub(b.name+": "+kw).trackInterfaces(st)...)
-			}
-		case "track_script":
-			if b.needBlock(st) {
-				g.TrackScripts = append(g.TrackScripts, b.sub(b.name+": "+kw).trackRefs(st, 253, "no_reverse")...)
-			}
-		case "track_file":
-			if b.needBlock(st) {
-				g.TrackFiles = append(g.TrackFiles, b.sub(b.name+": "+kw).trackRefs(st, 254, "noreverse")...)
-			}
-		case "notify_master":
-			b.setCmd(st, &g.NotifyMaster)
-		case "notify_backup":
-			b.setCmd(st, &g.NotifyBackup)
-		case "notify_fault":
-			b.setCmd(st, &g.NotifyFault)
-		case "notify_stop":
-			b.setCmd(st, &g.NotifyStop)
-		case "notify":
-			b.setCmd(st, &g.Notify)
+			g.Group = append(g.Group, b.wordList(st)...)
 		case "notify_deleted":
 			if len(st.Words) == 1 {
 				if b.nargs(st, 0, 0) {
@@ -857,10 +907,6 @@ func (dec *decoder) syncGroup(name string, s *stmt) {
 			} else {
 				b.setCmd(st, &g.NotifyDeleted)
 			}
-		case "smtp_alert":
-			b.setFlag(st, &g.SMTPAlert)
-		case "notify_priority_changes":
-			b.setFlag(st, &g.NotifyPriorityChanges)
 		case "sync_group_tracking_weight":
 			b.setFlag(st, &g.SyncGroupTrackingWeight)
 		case "global_tracking":
@@ -902,38 +948,20 @@ func (dec *decoder) script(name string, s *stmt) {
 		case "timeout":
 			b.setSeconds(st, &sc.Timeout, 0, 4294)
 		case "weight":
-			if b.nargs(st, 1, 2) {
-				if n, ok := b.intArg(st, 0, -253, 253); ok {
-					sc.Weight.set(n, st.Pos)
-				}
-				switch r := b.arg(st, 1); r {
-				case "":
-				case "reverse":
-					sc.Reverse = true
-				default:
-					b.warnf(st, "unknown option %q ignored", r)
-				}
-			}
+			b.setWeight(st, 253, &sc.Weight, &sc.Reverse)
 		case "rise":
 			b.setInt(st, &sc.Rise, 1, 1<<31-1)
 		case "fall":
 			b.setInt(st, &sc.Fall, 1, 1<<31-1)
 		case "user":
-			if b.nargs(st, 1, 2) {
-				sc.User.set(b.arg(st, 0), st.Pos)
-				if len(st.Words) > 2 {
-					sc.Group.set(b.arg(st, 1), st.Pos)
-				}
-			}
+			b.setUser(st, &sc.User, &sc.Group)
 		case "init_fail":
 			b.setFlag(st, &sc.InitFail)
 		default:
 			b.unknown(st)
 		}
 	}
-	if !b.present(s, "script") {
-		dec.d.errorf(s.Pos, b.name, ErrMissing, "script is required")
-	}
+	b.require(s, "script")
 	dec.cfg.Scripts = append(dec.cfg.Scripts, sc)
 }
 
@@ -947,18 +975,7 @@ func (dec *decoder) trackFileDef(name string, s *stmt) {
 				t.File.set(b.arg(st, 0), st.Pos)
 			}
 		case "weight":
-			if b.nargs(st, 1, 2) {
-				if n, ok := b.intArg(st, 0, -(1<<31 - 1), 1<<31-1); ok {
-					t.Weight.set(n, st.Pos)
-				}
-				switch r := b.arg(st, 1); r {
-				case "":
-				case "reverse":
-					t.Reverse = true
-				default:
-					b.warnf(st, "unknown option %q ignored", r)
-				}
-			}
+			b.setWeight(st, 1<<31-1, &t.Weight, &t.Reverse)
 		case "init_file":
 			if b.nargs(st, 0, 2) {
 				var f InitFile
@@ -984,8 +1001,6 @@ func (dec *decoder) trackFileDef(name string, s *stmt) {
 			b.unknown(st)
 		}
 	}
-	if !b.present(s, "file") {
-		dec.d.errorf(s.Pos, b.name, ErrMissing, "file is required")
-	}
+	b.require(s, "file")
 	dec.cfg.TrackFiles = append(dec.cfg.TrackFiles, t)
 }

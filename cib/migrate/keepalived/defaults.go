@@ -131,30 +131,12 @@ func (dec *decoder) finishInstance(v *VRRPInstance) {
 	} else {
 		v.McastDstIP.inherit(g.VRRPMcastGroup4)
 	}
-	v.GarpMasterDelay.inherit(g.VRRPGarpMasterDelay)
-	v.GarpMasterRepeat.inherit(g.VRRPGarpMasterRepeat)
-	v.GarpMasterRefresh.inherit(g.VRRPGarpMasterRefresh)
-	v.GarpMasterRefreshRepeat.inherit(g.VRRPGarpMasterRefreshRepeat)
-	if g.VRRPGarpLowerPrioDelay.Set {
-		v.GarpLowerPrioDelay.inherit(g.VRRPGarpLowerPrioDelay)
-	} else {
-		v.GarpLowerPrioDelay.inherit(v.GarpMasterDelay)
-	}
-	if g.VRRPGarpLowerPrioRepeat.Set {
-		v.GarpLowerPrioRepeat.inherit(g.VRRPGarpLowerPrioRepeat)
-	} else {
-		v.GarpLowerPrioRepeat.inherit(v.GarpMasterRepeat)
-	}
-	v.DownTimerAdverts.inherit(g.VRRPDownTimerAdverts)
-	v.SkipCheckAdvAddr.inherit(g.VRRPSkipCheckAdvAddr)
-	v.CheckUnicastSrc.inherit(g.VRRPCheckUnicastSrc)
+	v.tuning().inheritFrom(g.tuning())
 	for _, p := range v.UnicastPeers {
 		if (p.MinTTL.Set || p.MaxTTL.Set) && !v.CheckUnicastSrc.Set {
 			v.CheckUnicastSrc.V = true // min_ttl/max_ttl imply check_unicast_src
 		}
 	}
-	v.LowerPrioNoAdvert.inherit(g.VRRPLowerPrioNoAdvert)
-	v.HigherPrioSendAdvert.inherit(g.VRRPHigherPrioSendAdvert)
 }
 
 // vipFamily returns whether the instance's first virtual address is IPv6
@@ -191,13 +173,8 @@ func (dec *decoder) finishVS(vs *VirtualServer) {
 		}
 		rs.Weight.def(1)
 		rs.InhibitOnFailure.inherit(vs.InhibitOnFailure)
-		rs.Alpha.inherit(vs.Alpha)
-		rs.ConnectTimeout.inherit(vs.ConnectTimeout)
-		rs.Retry.inherit(vs.Retry)
-		rs.DelayBeforeRetry.inherit(vs.DelayBeforeRetry)
-		rs.Warmup.inherit(vs.Warmup)
-		rs.DelayLoop.inherit(vs.DelayLoop)
 		rs.Virtualhost.inherit(vs.Virtualhost)
+		rs.checkTimers().inheritFrom(vs.checkTimers())
 		for _, c := range rs.Checkers {
 			finishChecker(c, rs)
 		}
@@ -207,12 +184,7 @@ func (dec *decoder) finishVS(vs *VirtualServer) {
 func finishChecker(c *Checker, rs *RealServer) {
 	c.ConnectIP.def(rs.Addr)
 	c.ConnectPort.inherit(rs.Port)
-	c.ConnectTimeout.inherit(rs.ConnectTimeout)
-	c.Warmup.inherit(rs.Warmup)
-	c.DelayLoop.inherit(rs.DelayLoop)
-	c.Alpha.inherit(rs.Alpha)
-	c.Retry.inherit(rs.Retry)
-	c.DelayBeforeRetry.inherit(rs.DelayBeforeRetry)
+	c.checkTimers().inheritFrom(rs.checkTimers())
 	// Pos is valid when a value was given at this or an enclosing level.
 	given := func(p Pos) bool { return p.IsValid() }
 	if !given(c.Retry.Pos) {

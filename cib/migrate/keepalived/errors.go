@@ -59,14 +59,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	if e.Pos.IsValid() {
-		b.WriteString(e.Pos.String())
-		b.WriteString(": ")
-	}
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
+	writePrefix(&b, e.Pos, e.Field)
 	b.WriteString(e.Err.Error())
 	if e.Msg != "" {
 		b.WriteString(": ")
@@ -118,16 +111,22 @@ type Warning struct {
 
 func (w Warning) String() string {
 	var b strings.Builder
-	if w.Pos.IsValid() {
-		b.WriteString(w.Pos.String())
-		b.WriteString(": ")
-	}
-	if w.Field != "" {
-		b.WriteString(w.Field)
-		b.WriteString(": ")
-	}
+	writePrefix(&b, w.Pos, w.Field)
 	b.WriteString(w.Msg)
 	return b.String()
+}
+
+// writePrefix writes the "file:line: field: " prefix shared by errors and
+// warnings, leaving out the parts that are absent.
+func writePrefix(b *strings.Builder, p Pos, field string) {
+	if p.IsValid() {
+		b.WriteString(p.String())
+		b.WriteString(": ")
+	}
+	if field != "" {
+		b.WriteString(field)
+		b.WriteString(": ")
+	}
 }
 
 // diag collects errors and warnings while parsing.

@@ -2,6 +2,7 @@ package keepalived
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -78,6 +79,31 @@ func noWarnings(t *testing.T, cfg *Config) {
 	for _, w := range cfg.Warnings {
 		t.Errorf("unexpected warning: %s", w)
 	}
+}
+
+// check is one expected value of a decoded configuration; got and want are
+// compared as printed by fmt.Sprint.
+type check struct {
+	name      string
+	got, want any
+}
+
+// runChecks reports every check whose got and want differ.
+func runChecks(t *testing.T, checks []check) {
+	t.Helper()
+	for _, c := range checks {
+		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+// errCase is a configuration fragment that must fail with sentinel and an
+// error message containing sub.
+type errCase struct {
+	body     string
+	sentinel error
+	sub      string
 }
 
 // minimal instance body reused by many tests.

@@ -169,11 +169,7 @@ func TestFullLVS(t *testing.T) {
 
 	vs := cfg.VirtualServers[0]
 	ms := time.Millisecond
-	type chk struct {
-		name      string
-		got, want any
-	}
-	checks := []chk{
+	checks := []check{
 		{"kind", vs.Kind, VSAddr},
 		{"addr", vs.Addr.String() + fmt.Sprint(vs.Port.V), "192.0.2.10443"},
 		{"delay_loop", vs.DelayLoop.V, 10 * time.Second},
@@ -193,7 +189,7 @@ func TestFullLVS(t *testing.T) {
 	}
 	rs := vs.RealServers[0]
 	h := rs.Checkers[0]
-	checks = append(checks, []chk{
+	checks = append(checks, []check{
 		{"rs", rs.Addr.String() + fmt.Sprint(rs.Port.V), "10.1.0.1443"},
 		{"rs weight", rs.Weight.V, 3},
 		{"rs notify", rs.NotifyUp.V.Script + "|" + rs.NotifyDown.V.Script, "/bin/rs up|/bin/rsdown"},
@@ -219,7 +215,7 @@ func TestFullLVS(t *testing.T) {
 	}...)
 	rs2 := vs.RealServers[1]
 	ssl, tcp := rs2.Checkers[0], rs2.Checkers[1]
-	checks = append(checks, []chk{
+	checks = append(checks, []check{
 		{"rs2 method", words(rs2.LVSMethod.V, rs2.LVSMethod.Set), "NAT true"},
 		{"rs2 weight default", rs2.Weight.V, 1},
 		{"ssl sni", ssl.EnableSNI.V, true},
@@ -232,7 +228,7 @@ func TestFullLVS(t *testing.T) {
 	}...)
 	c := vs.RealServers[2].Checkers
 	misc, dns, udp, ping, file, smtp, bfd := c[0], c[1], c[2], c[3], c[4], c[5], c[6]
-	checks = append(checks, []chk{
+	checks = append(checks, []check{
 		{"misc", misc.MiscPath.V, Command{Script: "/usr/local/bin/check 10.1.0.3", User: "nobody"}},
 		{"misc timeout", misc.MiscTimeout.V, 5 * time.Second},
 		{"misc dynamic", misc.MiscDynamic.V, true},
@@ -249,7 +245,7 @@ func TestFullLVS(t *testing.T) {
 	fw := cfg.VirtualServers[1]
 	grp := cfg.VirtualServers[2]
 	v6 := cfg.VirtualServers[3]
-	checks = append(checks, []chk{
+	checks = append(checks, []check{
 		{"fwmark", words(fw.Kind, fw.Fwmark), "1 7"},
 		{"fwmark sched", fw.LBAlgo.V, "sh"},
 		{"fwmark tun", words(fw.LBKind.V, fw.TunnelOptions), "TUN [type gue port 6080 nocsum]"},
@@ -257,11 +253,7 @@ func TestFullLVS(t *testing.T) {
 		{"group", words(grp.Kind, grp.Group, grp.Protocol.V, grp.LBAlgo.V), "2 WEB UDP lblcr"},
 		{"v6", words(v6.Addr, v6.Protocol.V, v6.OPS.V), "2001:db8::80 UDP true"},
 	}...)
-	for _, c := range checks {
-		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
-			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
-		}
-	}
+	runChecks(t, checks)
 }
 
 func TestLVSDefaults(t *testing.T) {

@@ -78,11 +78,7 @@ static_rules {
 	if _, ok := ru[1].Options["l3mdev"]; !ok || ru[2].Options["type"] != "prohibit" {
 		t.Errorf("rule options %v %v", ru[1].Options, ru[2].Options)
 	}
-	for _, c := range []struct {
-		body     string
-		sentinel error
-		sub      string
-	}{
+	for _, c := range []errCase{
 		{"from 10.0.0.0/8 to 2001:db8::/32 table 2", ErrValue, "different families"},
 		{"from", ErrMissing, "from needs a value"},
 		{"table", ErrMissing, "table needs a value"},
@@ -153,11 +149,7 @@ virtual_server 10.0.0.1 80 {
 }
 
 func TestGlobalErrors(t *testing.T) {
-	for _, c := range []struct {
-		body     string
-		sentinel error
-		sub      string
-	}{
+	for _, c := range []errCase{
 		{"vrrp_version 4", ErrRange, "global_defs: vrrp_version: value out of range"},
 		{"vrrp_mcast_group4 10.0.0.1", ErrValue, "not an IPv4 multicast address"},
 		{"vrrp_mcast_group6 ff02::12x", ErrValue, "vrrp_mcast_group6"},

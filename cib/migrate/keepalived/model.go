@@ -89,39 +89,30 @@ type Config struct {
 
 // Instance returns the vrrp_instance with the given name, or nil.
 func (c *Config) Instance(name string) *VRRPInstance {
-	for _, v := range c.Instances {
-		if v.Name == name {
-			return v
-		}
-	}
-	return nil
+	return byName(c.Instances, name, func(v *VRRPInstance) string { return v.Name })
 }
 
 // Script returns the vrrp_script with the given name, or nil.
 func (c *Config) Script(name string) *VRRPScript {
-	for _, v := range c.Scripts {
-		if v.Name == name {
-			return v
-		}
-	}
-	return nil
+	return byName(c.Scripts, name, func(v *VRRPScript) string { return v.Name })
 }
 
 // TrackFile returns the track_file definition with the given name, or nil.
 func (c *Config) TrackFile(name string) *TrackFileDef {
-	for _, v := range c.TrackFiles {
-		if v.Name == name {
-			return v
-		}
-	}
-	return nil
+	return byName(c.TrackFiles, name, func(v *TrackFileDef) string { return v.Name })
 }
 
 // VirtualServerGroup returns the virtual_server_group with the given name,
 // or nil.
 func (c *Config) VirtualServerGroup(name string) *VirtualServerGroup {
-	for _, v := range c.VirtualServerGroups {
-		if v.Name == name {
+	return byName(c.VirtualServerGroups, name, func(v *VirtualServerGroup) string { return v.Name })
+}
+
+// byName returns the first element of list whose name (as nameOf reads it)
+// is name, or nil.
+func byName[T any](list []*T, name string, nameOf func(*T) string) *T {
+	for _, v := range list {
+		if nameOf(v) == name {
 			return v
 		}
 	}

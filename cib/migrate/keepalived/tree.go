@@ -30,8 +30,13 @@ func (s *stmt) Args() []string {
 	if len(s.Words) < 2 {
 		return nil
 	}
-	out := make([]string, len(s.Words)-1)
-	for i, w := range s.Words[1:] {
+	return s.Texts()[1:]
+}
+
+// Texts returns all the statement's words, keyword first, as text.
+func (s *stmt) Texts() []string {
+	out := make([]string, len(s.Words))
+	for i, w := range s.Words {
 		out[i] = w.Text
 	}
 	return out

@@ -142,10 +142,7 @@ func TestFullVRRP(t *testing.T) {
 	noWarnings(t, cfg)
 	g := cfg.Global
 	ms := time.Millisecond
-	checks := []struct {
-		name      string
-		got, want any
-	}{
+	checks := []check{
 		{"router_id", g.RouterID.V, "lb1"},
 		{"emails", fmt.Sprintln(g.NotificationEmail[0].V, g.NotificationEmail[1].V, g.NotificationEmail[1].Pos.Line), "ops@example.com noc@example.com 6\n"},
 		{"smtp_server", g.SMTPServer.V, "192.0.2.25 2525"},
@@ -178,10 +175,7 @@ func TestFullVRRP(t *testing.T) {
 		{"dynamic interfaces", g.DynamicInterfaces.V, true},
 	}
 	s := cfg.Script("chk_http")
-	checks = append(checks, []struct {
-		name      string
-		got, want any
-	}{
+	checks = append(checks, []check{
 		{"script", s.Script.V, "/usr/bin/curl -sf http://127.0.0.1/"},
 		{"script interval", s.Interval.V, 2 * time.Second},
 		{"script timeout", s.Timeout.V, 2 * time.Second},
@@ -191,19 +185,13 @@ func TestFullVRRP(t *testing.T) {
 		{"script init_fail", s.InitFail.V, true},
 	}...)
 	tf := cfg.TrackFile("tf_maint")
-	checks = append(checks, []struct {
-		name      string
-		got, want any
-	}{
+	checks = append(checks, []check{
 		{"track file", tf.File.V, "/var/run/maint"},
 		{"track file weight", fmt.Sprint(tf.Weight.V, tf.Reverse), "-10 true"},
 		{"track file init", tf.InitFile.V, InitFile{Value: 0, Overwrite: true}},
 	}...)
 	v := cfg.Instance("VI_1")
-	checks = append(checks, []struct {
-		name      string
-		got, want any
-	}{
+	checks = append(checks, []check{
 		{"state", v.State.V, StateBackup},
 		{"interface", v.Interface.V, "eth0"},
 		{"vrid", v.VirtualRouterID.V, 51},
@@ -243,11 +231,7 @@ func TestFullVRRP(t *testing.T) {
 		{"promote_secondaries", v.PromoteSecondaries.V, true},
 		{"skip_check_adv_addr from global", v.SkipCheckAdvAddr.V, true},
 	}...)
-	for _, c := range checks {
-		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
-			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
-		}
-	}
+	runChecks(t, checks)
 
 	// Addresses.
 	want := []struct {
