@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,12 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gocrm/gocrm/internal/testbin"
 )
 
 // TestShellHelperProcess is the child of TestInteractiveShellPTY: it runs
@@ -60,33 +60,20 @@ func openPTY() (master, slave *os.File, err error) {
 
 // ptyOutput collects what the child writes to the terminal.
 type ptyOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (p *ptyOutput) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.buf.Write(b)
-}
-
-func (p *ptyOutput) String() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.buf.String()
+	testbin.SyncBuffer
 }
 
 // expect waits until the output after offset from contains want and
 // returns the offset just past it.
 func (p *ptyOutput) expect(t *testing.T, from int, want string) int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		s := p.String()
-		if i := strings.Index(s[from:], want); i >= 0 {
-			return from + i + len(want)
-		}
-		time.Sleep(10 * time.Millisecond)
+	end := 0
+	if _, ok := testbin.Poll(10*time.Second, 10*time.Millisecond, func() bool {
+		i := strings.Index(p.String()[from:], want)
+		end = from + i + len(want)
+		return i >= 0
+	}); ok {
+		return end
 	}
 	t.Fatalf("terminal never showed %q; output after %d:\n%q", want, from, p.String()[from:])
 	return 0

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"github.com/gocrm/gocrm/crm/api"
 	"github.com/gocrm/gocrm/crm/noderpc"
 	"github.com/gocrm/gocrm/crm/scheduler"
+	"github.com/gocrm/gocrm/internal/testbin"
 	"go.uber.org/goleak"
 )
 
@@ -35,43 +35,7 @@ func TestMain(m *testing.M) {
 // (TCP and, for P, UDP).
 func freePorts(t *testing.T) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if p+2 > 65535 {
-			continue
-		}
-		ok := true
-		var closers []func() error
-		for off := 0; off < 3; off++ {
-			tl, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+off))
-			if err != nil {
-				ok = false
-				break
-			}
-			closers = append(closers, tl.Close)
-		}
-		if ok {
-			ul, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				ok = false
-			} else {
-				closers = append(closers, ul.Close)
-			}
-		}
-		for _, c := range closers {
-			_ = c()
-		}
-		if ok {
-			return p
-		}
-	}
-	t.Fatal("no three consecutive free ports")
-	return 0
+	return testbin.FreePorts(t, 3)
 }
 
 type testCluster struct {
@@ -267,15 +231,55 @@ func startRecorded(c *cib.CIB, node, rsc string) bool {
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
-	start := time.Now()
-	for time.Since(start) < timeout {
-		if cond() {
-			return time.Since(start)
-		}
-		time.Sleep(50 * time.Millisecond)
+	return testbin.WaitFor(t, timeout, 50*time.Millisecond, what, cond)
+}
+
+// settledCluster skips in -short mode, starts a cluster of names, loads
+// cfg and waits for an idle DC that sees each of rscs running once.
+func settledCluster(t *testing.T, opts clusterOpts, cfg string, rscs []string, names ...string) *testCluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("multi-node cluster test skipped in -short mode")
 	}
-	t.Fatalf("timed out after %v waiting for %s", timeout, what)
-	return 0
+	tc := newClusterOpts(t, opts, names...)
+	tc.waitConfigNodes(len(names))
+	tc.configure(cfg)
+	tc.waitIdleRunning("idle", rscs...)
+	return tc
+}
+
+// waitConfigNodes waits until the DC lists n nodes in the configuration.
+func (tc *testCluster) waitConfigNodes(n int) {
+	tc.t.Helper()
+	waitFor(tc.t, 20*time.Second, "nodes in the configuration", func() bool {
+		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == n
+	})
+}
+
+// configure replaces the configuration with cfg (plus the DC's <nodes>)
+// at the DC's current epoch.
+func (tc *testCluster) configure(cfg string) {
+	tc.t.Helper()
+	cur := tc.dc().Store().Current()
+	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(tc.t, cur, cfg), ExpectEpoch: store.EpochString(cur)})
+}
+
+// waitIdleRunning waits up to 30 s for an idle DC that sees each of rscs
+// active on exactly one node.
+func (tc *testCluster) waitIdleRunning(what string, rscs ...string) {
+	tc.t.Helper()
+	waitFor(tc.t, 30*time.Second, what, func() bool {
+		d := tc.dc()
+		if d == nil || !d.Idle() {
+			return false
+		}
+		for _, r := range rscs {
+			if len(runningOn(d, r)) != 1 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 const twoDummies = `<configuration><crm_config><cluster_property_set id="opts">
@@ -298,9 +302,7 @@ func TestClusterStartFailoverStaleTerm(t *testing.T) {
 	tc := newCluster(t, "n1", "n2", "n3")
 	waitFor(t, 20*time.Second, "a DC", func() bool { return tc.dc() != nil })
 	// The DC adds the nodes to <nodes>; configure on top of that epoch.
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-	})
+	tc.waitConfigNodes(3)
 	cur := tc.dc().Store().Current()
 	cfgXML := withNodes(t, cur, twoDummies)
 	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: cfgXML, ExpectEpoch: store.EpochString(cur)})
@@ -379,10 +381,7 @@ func TestClusterStartFailoverStaleTerm(t *testing.T) {
 	// state file still says d1 runs there, so the probes find d1 active
 	// twice and the cluster must end with exactly one copy.
 	tc.restart(victim)
-	waitFor(t, 30*time.Second, "idle cluster after the restart", func() bool {
-		d := tc.dc()
-		return d != nil && d.Idle() && len(runningOn(d, "d1")) == 1 && len(runningOn(d, "d2")) == 1
-	})
+	tc.waitIdleRunning("idle cluster after the restart", "d1", "d2")
 	copies := 0
 	for n := range tc.nodes {
 		copies += len(dummyState(tc.dirs[n], "d1"))
@@ -432,19 +431,7 @@ var _ = fmt.Sprint
 // TestCleanShutdownMovesResources: a node leaving with Shutdown hands its
 // resource to another node before it stops.
 func TestCleanShutdownMovesResources(t *testing.T) {
-	if testing.Short() {
-		t.Skip("multi-node cluster test skipped in -short mode")
-	}
-	tc := newCluster(t, "s1", "s2", "s3")
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-	})
-	cur := tc.dc().Store().Current()
-	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, twoDummies), ExpectEpoch: store.EpochString(cur)})
-	waitFor(t, 30*time.Second, "idle", func() bool {
-		d := tc.dc()
-		return d != nil && d.Idle() && len(runningOn(d, "d1")) == 1 && len(runningOn(d, "d2")) == 1
-	})
+	tc := settledCluster(t, clusterOpts{}, twoDummies, []string{"d1", "d2"}, "s1", "s2", "s3")
 	victim := runningOn(tc.dc(), "d1")[0]
 	d := tc.nodes[victim]
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -476,19 +463,7 @@ func TestCleanShutdownMovesResources(t *testing.T) {
 // back is noticed by its recurring monitor, counted as a failure and
 // recovered.
 func TestFailedMonitorRecovers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("multi-node cluster test skipped in -short mode")
-	}
-	tc := newCluster(t, "f1", "f2", "f3")
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-	})
-	cur := tc.dc().Store().Current()
-	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, twoDummies), ExpectEpoch: store.EpochString(cur)})
-	waitFor(t, 30*time.Second, "idle", func() bool {
-		d := tc.dc()
-		return d != nil && d.Idle() && len(runningOn(d, "d1")) == 1 && len(runningOn(d, "d2")) == 1
-	})
+	tc := settledCluster(t, clusterOpts{}, twoDummies, []string{"d1", "d2"}, "f1", "f2", "f3")
 	node := runningOn(tc.dc(), "d1")[0]
 	files := dummyState(tc.dirs[node], "d1")
 	if len(files) != 1 {
@@ -544,9 +519,7 @@ func TestArbiterRunsNothing(t *testing.T) {
 		t.Skip("multi-node cluster test skipped in -short mode")
 	}
 	tc := newClusterOpts(t, clusterOpts{arbiters: map[string]bool{"a3": true}}, "a1", "a2", "a3")
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 2
-	})
+	tc.waitConfigNodes(2)
 	servers, err := tc.any().Raft().Servers()
 	if err != nil {
 		t.Fatal(err)
@@ -560,12 +533,8 @@ func TestArbiterRunsNothing(t *testing.T) {
 	if voters != 3 {
 		t.Fatalf("raft servers %+v: want 3 voters including the arbiter", servers)
 	}
-	cur := tc.dc().Store().Current()
-	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, twoDummies), ExpectEpoch: store.EpochString(cur)})
-	waitFor(t, 30*time.Second, "idle", func() bool {
-		d := tc.dc()
-		return d != nil && d.Idle() && len(runningOn(d, "d1")) == 1 && len(runningOn(d, "d2")) == 1
-	})
+	tc.configure(twoDummies)
+	tc.waitIdleRunning("idle", "d1", "d2")
 	for _, ns := range tc.dc().Store().Current().Status.Nodes {
 		if ns.Uname == "a3" {
 			t.Fatalf("arbiter has a node_state: %+v", ns)
@@ -596,17 +565,8 @@ func TestNoQuorumPolicy(t *testing.T) {
 	for _, policy := range []string{"stop", "freeze", "suicide"} {
 		t.Run(policy, func(t *testing.T) {
 			suicides := make(chan string, 3)
-			tc := newClusterOpts(t, clusterOpts{onSuicide: func(n string) { suicides <- n }}, "q1", "q2", "q3")
-			waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-				return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-			})
-			cur := tc.dc().Store().Current()
 			cfg := strings.Replace(twoDummies, `value="stop"`, `value="`+policy+`"`, 1)
-			tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, cfg), ExpectEpoch: store.EpochString(cur)})
-			waitFor(t, 30*time.Second, "idle", func() bool {
-				d := tc.dc()
-				return d != nil && d.Idle() && len(runningOn(d, "d1")) == 1 && len(runningOn(d, "d2")) == 1
-			})
+			tc := settledCluster(t, clusterOpts{onSuicide: func(n string) { suicides <- n }}, cfg, []string{"d1", "d2"}, "q1", "q2", "q3")
 			survivor := runningOn(tc.dc(), "d1")[0]
 			waitFor(t, 10*time.Second, "policy replicated to "+survivor, func() bool {
 				return crmOption(tc.nodes[survivor].Store().Current(), "no-quorum-policy") == policy
@@ -703,20 +663,8 @@ const fencedDummies = `<configuration><crm_config><cluster_property_set id="opts
 // TestFencingRecovery: with stonith enabled, a crashed node is fenced (the
 // sandbox device) before its resource is recovered elsewhere.
 func TestFencingRecovery(t *testing.T) {
-	if testing.Short() {
-		t.Skip("multi-node cluster test skipped in -short mode")
-	}
 	k := &clusterKiller{nodes: map[string]*Daemon{}}
-	tc := newClusterOpts(t, clusterOpts{killer: k}, "k1", "k2", "k3")
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-	})
-	cur := tc.dc().Store().Current()
-	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, fencedDummies), ExpectEpoch: store.EpochString(cur)})
-	waitFor(t, 30*time.Second, "idle", func() bool {
-		d := tc.dc()
-		return d != nil && d.Idle() && len(runningOn(d, "d1")) == 1 && len(runningOn(d, "fence")) == 1
-	})
+	tc := settledCluster(t, clusterOpts{killer: k}, fencedDummies, []string{"d1", "fence"}, "k1", "k2", "k3")
 	if got := k.killed(); len(got) != 0 {
 		t.Fatalf("nodes fenced during startup: %v", got)
 	}
@@ -772,9 +720,7 @@ func TestLateJoiner(t *testing.T) {
 		t.Skip("multi-node cluster test skipped in -short mode")
 	}
 	tc := newCluster(t, "j1", "j2", "j3")
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-	})
+	tc.waitConfigNodes(3)
 	tc.addNode("j4")
 	waitFor(t, 30*time.Second, "j4 a raft voter and a CIB node", func() bool {
 		d := tc.dc()
@@ -866,9 +812,7 @@ func TestPendingStartSurvivesDCFailover(t *testing.T) {
 		}
 		return reg
 	}}, "p1", "p2", "p3")
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-	})
+	tc.waitConfigNodes(3)
 	oldDC := tc.dc()
 	cur := oldDC.Store().Current()
 	cfg := `<configuration><crm_config><cluster_property_set id="opts">
@@ -921,11 +865,8 @@ func TestNotifyingClone(t *testing.T) {
 		t.Skip("multi-node cluster test skipped in -short mode")
 	}
 	tc := newCluster(t, "c1", "c2", "c3")
-	waitFor(t, 20*time.Second, "nodes in the configuration", func() bool {
-		return tc.dc() != nil && len(tc.dc().Store().Current().Config.Nodes) == 3
-	})
-	cur := tc.dc().Store().Current()
-	tc.apply(store.Command{Op: store.OpReplaceConfiguration, XML: withNodes(t, cur, notifyingClone), ExpectEpoch: store.EpochString(cur)})
+	tc.waitConfigNodes(3)
+	tc.configure(notifyingClone)
 	instances := func() []string {
 		d := tc.dc()
 		if d == nil {

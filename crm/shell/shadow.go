@@ -13,6 +13,7 @@ import (
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/crmsyntax"
 	"github.com/gocrm/gocrm/cib/store"
+	"github.com/gocrm/gocrm/internal/textdiff"
 )
 
 // Shadow CIB errors.
@@ -369,104 +370,7 @@ func SaveShadowState(file, name string) error {
 }
 
 // UnifiedDiff returns a unified diff (3 lines of context) from a to b, ""
-// when equal.
+// when equal. Lines are compared exactly (see internal/textdiff).
 func UnifiedDiff(nameA, nameB, a, b string) string {
-	la, lb := splitLines(a), splitLines(b)
-	// LCS table over lines; configurations are small.
-	n, m := len(la), len(lb)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if la[i] == lb[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type op struct {
-		kind byte // ' ', '-', '+'
-		text string
-		ai   int // line index in a (for ' ' and '-'), next line for '+'
-		bi   int
-	}
-	var ops []op
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && la[i] == lb[j]:
-			ops = append(ops, op{' ', la[i], i, j})
-			i++
-			j++
-		case i < n && (j >= m || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, op{'-', la[i], i, j})
-			i++
-		default:
-			ops = append(ops, op{'+', lb[j], i, j})
-			j++
-		}
-	}
-	const ctx = 3
-	var out strings.Builder
-	for k := 0; k < len(ops); {
-		if ops[k].kind == ' ' {
-			k++
-			continue
-		}
-		start := max(k-ctx, 0)
-		end := k
-		for end < len(ops) {
-			if ops[end].kind != ' ' {
-				end++
-				continue
-			}
-			run := end
-			for run < len(ops) && ops[run].kind == ' ' {
-				run++
-			}
-			if run == len(ops) || run-end > 2*ctx {
-				end = min(end+ctx, len(ops))
-				break
-			}
-			end = run
-		}
-		if out.Len() == 0 {
-			fmt.Fprintf(&out, "--- %s\n+++ %s\n", nameA, nameB)
-		}
-		var ac, bc int
-		for _, o := range ops[start:end] {
-			if o.kind != '+' {
-				ac++
-			}
-			if o.kind != '-' {
-				bc++
-			}
-		}
-		as, bs := ops[start].ai+1, ops[start].bi+1
-		if ac == 0 {
-			as--
-		}
-		if bc == 0 {
-			bs--
-		}
-		fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", as, ac, bs, bc)
-		for _, o := range ops[start:end] {
-			out.WriteByte(o.kind)
-			out.WriteString(o.text)
-			out.WriteByte('\n')
-		}
-		k = end
-	}
-	return out.String()
-}
-
-func splitLines(s string) []string {
-	s = strings.TrimSuffix(s, "\n")
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
+	return textdiff.Unified(nameA, nameB, textdiff.Lines(a), textdiff.Lines(b))
 }

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -25,9 +24,7 @@ import (
 var bins = &testbin.Set{Prefix: "cluster"}
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
+	os.Exit(bins.Run(m))
 }
 
 // requireSandbox skips the test when a sandbox cluster cannot run here and
@@ -121,15 +118,7 @@ func (c *sandboxCluster) teardown() {
 // dumpLogs prints the tail of every node's log.
 func (c *sandboxCluster) dumpLogs() {
 	for _, n := range c.nodes {
-		b, err := os.ReadFile(c.logFile(n))
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) > 40 {
-			lines = lines[len(lines)-40:]
-		}
-		c.t.Logf("--- tail of %s crmd.log:\n%s", n, strings.Join(lines, "\n"))
+		testbin.LogTail(c.t, n+" crmd.log", c.logFile(n), 40)
 	}
 }
 
@@ -244,15 +233,7 @@ func alive(pid int) bool {
 
 // statusXML is the part of `crm status --output-as=xml` the tests read.
 type statusXML struct {
-	DC struct {
-		Name    string `xml:"name,attr"`
-		Present string `xml:"present,attr"`
-	} `xml:"summary>current_dc"`
-	Nodes []struct {
-		Name    string `xml:"name,attr"`
-		Online  string `xml:"online,attr"`
-		Unclean string `xml:"unclean,attr"`
-	} `xml:"nodes>node"`
+	testbin.CrmStatus
 	Resources []struct {
 		ID    string `xml:"id,attr"`
 		Role  string `xml:"role,attr"`
@@ -331,16 +312,8 @@ func (c *sandboxCluster) status(node string) (*statusXML, error) {
 
 // waitFor polls cond every 100 ms until it returns true or timeout passes.
 func waitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	_, ok := testbin.Poll(timeout, 100*time.Millisecond, cond)
+	return ok
 }
 
 // logEvent is one line of a crmd log (slog text format).
@@ -354,25 +327,15 @@ type logEvent struct {
 func (c *sandboxCluster) readLogs() ([]logEvent, error) {
 	var evs []logEvent
 	for _, n := range c.nodes {
-		f, err := os.Open(c.logFile(n))
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue
+		err := testbin.EachLine(c.logFile(n), func(line string) {
+			fields := parseLogfmt(line)
+			if ts, err := time.Parse(time.RFC3339Nano, fields["time"]); err == nil {
+				evs = append(evs, logEvent{node: n, at: ts, fields: fields})
 			}
-			return nil, err
+		})
+		if errors.Is(err, os.ErrNotExist) {
+			continue
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-		for sc.Scan() {
-			fields := parseLogfmt(sc.Text())
-			ts, err := time.Parse(time.RFC3339Nano, fields["time"])
-			if err != nil {
-				continue
-			}
-			evs = append(evs, logEvent{node: n, at: ts, fields: fields})
-		}
-		err = sc.Err()
-		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("read %s log: %w", n, err)
 		}
@@ -380,48 +343,9 @@ func (c *sandboxCluster) readLogs() ([]logEvent, error) {
 	return evs, nil
 }
 
-// parseLogfmt splits key=value pairs; values may be double-quoted with
-// backslash escapes. Repeated keys keep their first value (slog groups
-// attributes after the message, so "node" is the logging node).
-func parseLogfmt(line string) map[string]string {
-	m := map[string]string{}
-	for i := 0; i < len(line); {
-		for i < len(line) && line[i] == ' ' {
-			i++
-		}
-		eq := strings.IndexByte(line[i:], '=')
-		if eq < 0 {
-			break
-		}
-		key := line[i : i+eq]
-		i += eq + 1
-		var val string
-		if i < len(line) && line[i] == '"' {
-			j := i + 1
-			var b strings.Builder
-			for j < len(line) && line[j] != '"' {
-				if line[j] == '\\' && j+1 < len(line) {
-					j++
-				}
-				b.WriteByte(line[j])
-				j++
-			}
-			val = b.String()
-			i = j + 1
-		} else {
-			j := strings.IndexByte(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
-			}
-			val = line[i : i+j]
-			i += j
-		}
-		if _, dup := m[key]; !dup {
-			m[key] = val
-		}
-	}
-	return m
-}
+// parseLogfmt splits a crmd log line into its key=value pairs (the first
+// of repeated keys wins: the logging node).
+var parseLogfmt = testbin.ParseLogfmt
 
 // firstEvent returns the first event at or after since matching all of
 // want (empty value: the key must be present).

@@ -5,21 +5,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gocrm/gocrm/crm/api"
 	"github.com/gocrm/gocrm/crm/daemon"
+	"github.com/gocrm/gocrm/internal/testbin"
 )
 
 // Security tests of issue 7 with the real binaries: the control socket
@@ -47,47 +45,6 @@ func requireBinaries(t *testing.T) string {
 		t.Skip("builds and starts crmd; skipped in -short mode")
 	}
 	return requireSandbox(t)
-}
-
-// loopbackBase returns P with TCP P..P+2 and UDP P free on 127.0.0.1.
-func loopbackBase(t *testing.T) int {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if p+2 > 65533 {
-			continue
-		}
-		ok := true
-		var closers []io.Closer
-		for off := 0; off < 3 && ok; off++ {
-			tl, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+off))
-			if err != nil {
-				ok = false
-				break
-			}
-			closers = append(closers, tl)
-		}
-		if ok {
-			if ul, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-				closers = append(closers, ul)
-			} else {
-				ok = false
-			}
-		}
-		for _, c := range closers {
-			c.Close()
-		}
-		if ok {
-			return p
-		}
-	}
-	t.Fatal("no three consecutive free loopback ports")
-	return 0
 }
 
 // openDir creates a fresh directory every user can traverse (t.TempDir
@@ -140,9 +97,9 @@ func startCrmd(t *testing.T, crmd, crm, dir string) string {
 		t.Fatalf("crmd keygen: %v\n%s", err, out)
 	}
 	sock := filepath.Join(dir, "run", "crmd.sock")
-	var logb syncBuffer
+	var logb testbin.SyncBuffer
 	cmd := exec.Command(crmd, "--name", "s1", "--data-dir", filepath.Join(dir, "data"),
-		"--bind", "127.0.0.1:"+strconv.Itoa(loopbackBase(t)), "--bootstrap-expect", "1",
+		"--bind", "127.0.0.1:"+strconv.Itoa(testbin.FreePorts(t, 3)), "--bootstrap-expect", "1",
 		"--socket", sock, "--keyfile", key, "--insecure-transport", "--log-level", "warn")
 	cmd.Stderr = &logb
 	if err := cmd.Start(); err != nil {
@@ -169,25 +126,6 @@ func startCrmd(t *testing.T, crmd, crm, dir string) string {
 		t.Fatalf("crmd did not become DC within 30 s:\n%s", logb.String())
 	}
 	return sock
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec and
-// the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // attrOf reads node s1's permanent attribute name as root ("" if unset).
@@ -271,7 +209,7 @@ func TestReadOnlyRole(t *testing.T) {
 	dir := openDir(t)
 	sock := filepath.Join(dir, "run", "crmd.sock")
 	d, err := daemon.New(daemon.Config{Name: "s1", DataDir: filepath.Join(dir, "data"), BindAddr: "127.0.0.1",
-		GossipPort: loopbackBase(t), BootstrapExpect: 1, SocketPath: sock,
+		GossipPort: testbin.FreePorts(t, 3), BootstrapExpect: 1, SocketPath: sock,
 		Keys:              [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
 		Auth:              api.GroupAuthorizer{Group: group, ReadOnlyForAll: true},
 		InsecureTransport: true, Logger: slog.New(slog.DiscardHandler)})
@@ -361,7 +299,7 @@ func TestLooseKeyFileStopsCrmd(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, crmd, "--name", "k1", "--data-dir", filepath.Join(dir, "data"),
-				"--bind", "127.0.0.1:"+strconv.Itoa(loopbackBase(t)), "--bootstrap-expect", "1",
+				"--bind", "127.0.0.1:"+strconv.Itoa(testbin.FreePorts(t, 3)), "--bootstrap-expect", "1",
 				"--socket", filepath.Join(dir, "run", "crmd.sock"), "--keyfile", key, "--insecure-transport")
 			start := time.Now()
 			out, err := cmd.CombinedOutput()

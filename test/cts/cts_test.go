@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,9 +21,7 @@ import (
 var bins = &testbin.Set{Prefix: "cts"}
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
+	os.Exit(bins.Run(m))
 }
 
 // binaries builds crmd and crm once per test binary run, or skips.
@@ -40,33 +37,11 @@ func binaries(t *testing.T) (crmd, crm string) {
 	return filepath.Join(dir, "crmd"), filepath.Join(dir, "crm")
 }
 
-var (
-	webOnce sync.Once
-	webBin  string
-	webErr  error
-)
-
 // webServer builds the campaign's web server (test/cts/cmd/ctshttpd) next
 // to crmd once per test binary run.
 func webServer(t *testing.T) string {
 	t.Helper()
-	webOnce.Do(func() {
-		dir := bins.Dir(t)
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = "/usr/local/go/bin/go" // bins.Dir found it there
-		}
-		cmd := exec.Command(goBin, "build", "-o", dir+"/", "./cmd/ctshttpd")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			webErr = fmt.Errorf("go build ./cmd/ctshttpd: %w\n%s", err, out)
-			return
-		}
-		webBin = filepath.Join(dir, "ctshttpd")
-	})
-	if webErr != nil {
-		t.Fatal(webErr)
-	}
-	return webBin
+	return bins.Build(t, "./test/cts/cmd/ctshttpd")
 }
 
 // labMode returns whether to use network namespaces and tmpfs: as root

@@ -64,9 +64,7 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 2 && os.Args[1] == nodeArg {
 		os.Exit(nodeInit(os.Args[2:]))
 	}
-	code := m.Run()
-	bins.Remove()
-	os.Exit(code)
+	os.Exit(bins.Run(m))
 }
 
 // serveHTTP is the web server of the httpd resource: it listens on :80 in
@@ -220,10 +218,8 @@ func newLab(t *testing.T) *lab {
 			addr = nodeAddr(n)
 		}
 		// The switch end is named after the namespace; the node end is eth0.
-		l.run("ip", "-n", sw, "link", "add", n, "type", "veth", "peer", "name", "eth0", "netns", l.ns(n))
-		l.run("ip", "-n", sw, "link", "set", n, "master", "br0", "up")
-		l.run("ip", "-n", l.ns(n), "addr", "add", addr+"/24", "dev", "eth0")
-		l.run("ip", "-n", l.ns(n), "link", "set", "eth0", "up")
+		testbin.Veth(t, testbin.VethEnd{NS: sw, Name: n, Master: "br0"},
+			testbin.VethEnd{NS: l.ns(n), Name: "eth0", Addr: addr + "/24"})
 	}
 
 	// The shared disk: an ext4 image (populated by mkfs, never mounted
@@ -397,15 +393,7 @@ func (l *lab) socket(n string) string  { return filepath.Join(l.dir, n, "crmd.so
 
 func (l *lab) dumpLogs() {
 	for _, n := range nodes {
-		b, err := os.ReadFile(l.logFile(n))
-		if err != nil {
-			continue
-		}
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) > 40 {
-			lines = lines[len(lines)-40:]
-		}
-		l.t.Logf("--- tail of %s crmd.log:\n%s", n, strings.Join(lines, "\n"))
+		testbin.LogTail(l.t, n+" crmd.log", l.logFile(n), 40)
 	}
 }
 
@@ -499,17 +487,7 @@ type rscXML struct {
 }
 
 type statusXML struct {
-	DC struct {
-		Name    string `xml:"name,attr"`
-		Present string `xml:"present,attr"`
-	} `xml:"summary>current_dc"`
-	Nodes []struct {
-		Name    string `xml:"name,attr"`
-		Online  string `xml:"online,attr"`
-		Standby string `xml:"standby,attr"`
-		Unclean string `xml:"unclean,attr"`
-		Pending string `xml:"pending,attr"`
-	} `xml:"nodes>node"`
+	testbin.CrmStatus
 	Resources struct {
 		Resources []rscXML `xml:"resource"`
 		Groups    []struct {
@@ -868,34 +846,27 @@ func analyze(probes []probe, t0 time.Time, newNode, data string) outage {
 func (l *lab) logTimeline(t0 time.Time) {
 	var lines []string
 	for _, n := range nodes {
-		f, err := os.Open(l.logFile(n))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
+		// A log that cannot be read adds nothing to the timeline.
+		_ = testbin.EachLine(l.logFile(n), func(line string) {
 			if !strings.Contains(line, `msg="operation complete"`) && !strings.Contains(line, `msg="transition started"`) &&
 				!strings.Contains(line, "member failed") && !strings.Contains(line, `msg="transition complete"`) {
-				continue
+				return
 			}
 			ts, ok := strings.CutPrefix(line, "time=")
 			if !ok {
-				continue
+				return
 			}
 			ts, _, _ = strings.Cut(ts, " ")
 			at, err := time.Parse(time.RFC3339Nano, ts)
 			if err != nil || at.Before(t0) {
-				continue
+				return
 			}
 			if strings.Contains(line, "_monitor_") && !strings.Contains(line, "_monitor_0") {
-				continue // recurring monitors
+				return // recurring monitors
 			}
 			_, rest, _ := strings.Cut(line, " msg=")
 			lines = append(lines, fmt.Sprintf("%6d ms %s %s", at.Sub(t0).Milliseconds(), n, rest))
-		}
-		f.Close()
+		})
 	}
 	slices.SortStableFunc(lines, func(a, b string) int {
 		ai, _ := strconv.Atoi(strings.TrimSpace(strings.Fields(a)[0]))

@@ -1,7 +1,6 @@
 package netlab
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gocrm/gocrm/internal/testbin"
 )
 
 // defaultMembers is the lab group's member order (started in this
@@ -396,17 +397,12 @@ func (l *lab) opEvents(t0 time.Time) (time.Time, []opEvent) {
 	var ops []opEvent
 	seen := map[string]bool{}
 	for _, n := range nodes {
-		f, err := os.Open(l.logFile(n))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		for sc.Scan() {
-			kv := parseLogfmt(sc.Text())
+		// A log that cannot be read has no events.
+		_ = testbin.EachLine(l.logFile(n), func(line string) {
+			kv := parseLogfmt(line)
 			at, err := time.Parse(time.RFC3339Nano, kv["time"])
 			if err != nil || at.Before(t0) {
-				continue
+				return
 			}
 			switch kv["msg"] {
 			case "transition started":
@@ -416,14 +412,13 @@ func (l *lab) opEvents(t0 time.Time) (time.Time, []opEvent) {
 			case "operation complete":
 				key := n + "/" + kv["op"]
 				if seen[key] {
-					continue
+					return
 				}
 				seen[key] = true
 				msec, _ := strconv.Atoi(kv["exec_ms"])
 				ops = append(ops, opEvent{node: n, op: kv["op"], done: at, exec: time.Duration(msec) * time.Millisecond})
 			}
-		}
-		f.Close()
+		})
 	}
 	return trStart, ops
 }
@@ -431,42 +426,4 @@ func (l *lab) opEvents(t0 time.Time) (time.Time, []opEvent) {
 // parseLogfmt splits slog's text format into key=value pairs (values may
 // be double-quoted with backslash escapes); the first of repeated keys
 // wins.
-func parseLogfmt(line string) map[string]string {
-	m := map[string]string{}
-	for i := 0; i < len(line); {
-		for i < len(line) && line[i] == ' ' {
-			i++
-		}
-		eq := strings.IndexByte(line[i:], '=')
-		if eq < 0 {
-			break
-		}
-		key := line[i : i+eq]
-		i += eq + 1
-		var val string
-		if i < len(line) && line[i] == '"' {
-			j := i + 1
-			var b strings.Builder
-			for j < len(line) && line[j] != '"' {
-				if line[j] == '\\' && j+1 < len(line) {
-					j++
-				}
-				b.WriteByte(line[j])
-				j++
-			}
-			val = b.String()
-			i = j + 1
-		} else {
-			j := strings.IndexByte(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
-			}
-			val = line[i : i+j]
-			i += j
-		}
-		if _, dup := m[key]; !dup {
-			m[key] = val
-		}
-	}
-	return m
-}
+var parseLogfmt = testbin.ParseLogfmt

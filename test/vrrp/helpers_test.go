@@ -12,37 +12,24 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gocrm/gocrm/internal/testbin"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// bins holds the drop-in test binary, built once per test binary run.
+var bins = &testbin.Set{Prefix: "vrrp", Pkgs: []string{"./test/vrrp/cmd/gocrm-keepalived"}}
+
+func TestMain(m *testing.M) {
+	os.Exit(bins.Run(m))
+}
 
 // daemon builds (once) the drop-in test binary.
 func daemon(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gocrm-vrrp-test")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "gocrm-keepalived")
-		out, err := exec.Command("go", "build", "-o", binPath, "./cmd/gocrm-keepalived").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return filepath.Join(bins.Dir(t), "gocrm-keepalived")
 }
 
 func needRoot(t *testing.T, tools ...string) {
@@ -55,15 +42,6 @@ func needRoot(t *testing.T, tools ...string) {
 			t.Skipf("needs %s: %v", tool, err)
 		}
 	}
-}
-
-func run(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // lab is two namespaces joined by a veth pair (eth0 in both), with
@@ -85,27 +63,20 @@ func newLabFamily(t *testing.T, net int, v6 bool) *lab {
 	t.Helper()
 	labSeq++
 	l := &lab{net: fmt.Sprintf("10.99.%d", net), v6: v6}
+	var ends [2]testbin.VethEnd
 	for i := range 2 {
 		l.ns[i] = fmt.Sprintf("gkv%d-%d%c", os.Getpid()%100000, labSeq, 'a'+i)
 		l.addr[i] = fmt.Sprintf("%s.%d", l.net, i+1)
-		run(t, "ip", "netns", "add", l.ns[i])
-		ns := l.ns[i]
-		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-		if v6 {
-			l.addr[i] = fmt.Sprintf("fd99:%d::%d", net, i+1)
-			run(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
-		}
-	}
-	run(t, "ip", "-n", l.ns[0], "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", l.ns[1])
-	for i := range 2 {
-		run(t, "ip", "-n", l.ns[i], "link", "set", "lo", "up")
+		testbin.Netns(t, l.ns[i])
 		plen := "/24"
 		if v6 {
+			l.addr[i] = fmt.Sprintf("fd99:%d::%d", net, i+1)
 			plen = "/64"
+			testbin.NoDAD(t, l.ns[i])
 		}
-		run(t, "ip", "-n", l.ns[i], "addr", "add", l.addr[i]+plen, "dev", "eth0")
-		run(t, "ip", "-n", l.ns[i], "link", "set", "eth0", "up")
+		ends[i] = testbin.VethEnd{NS: l.ns[i], Name: "eth0", Addr: l.addr[i] + plen}
 	}
+	testbin.Veth(t, ends[0], ends[1])
 	return l
 }
 
@@ -135,16 +106,15 @@ func (l *lab) hasVIP(i int) bool {
 // proc is a daemon we started (and the only kind of process we signal).
 type proc struct {
 	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	log  *testbin.SyncBuffer // stdout and stderr
 	done chan struct{}
 }
 
 func start(t *testing.T, ns string, argv ...string) *proc {
 	t.Helper()
-	p := &proc{log: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &proc{log: &testbin.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
-	w := &lockedWriter{b: p.log}
-	p.cmd.Stdout, p.cmd.Stderr = w, w
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +123,7 @@ func start(t *testing.T, ns string, argv ...string) *proc {
 		p.signal(syscall.SIGKILL)
 		<-p.done
 		if t.Failed() {
-			t.Logf("log of %s:\n%s", strings.Join(argv, " "), w.String())
+			t.Logf("log of %s:\n%s", strings.Join(argv, " "), p.log.String())
 		}
 	})
 	return p
@@ -177,33 +147,9 @@ func (p *proc) stop(t *testing.T, s syscall.Signal, within time.Duration) {
 	}
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) time.Duration {
 	t.Helper()
-	t0 := time.Now()
-	for !cond() {
-		if time.Since(t0) > d {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return time.Since(t0)
+	return testbin.WaitFor(t, d, 10*time.Millisecond, what, cond)
 }
 
 // instanceConf is one side's keepalived.conf.

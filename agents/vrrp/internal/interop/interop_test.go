@@ -19,6 +19,7 @@ import (
 	"github.com/gocrm/gocrm/agents/vrrp/internal/pcapfile"
 	"github.com/gocrm/gocrm/agents/vrrp/packet"
 	"github.com/gocrm/gocrm/agents/vrrp/router"
+	"github.com/gocrm/gocrm/internal/testbin"
 )
 
 var (
@@ -69,44 +70,18 @@ func newLab(t *testing.T) *lab {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	id := fmt.Sprintf("%d%d", os.Getpid()%100000, time.Now().UnixNano()%1000)
 	l := &lab{t: t, a: "vrrpitA" + id, b: "vrrpitB" + id, dir: t.TempDir(), ctx: ctx, cancel: cancel}
-	t.Cleanup(func() {
-		cancel()
-		for _, ns := range []string{l.a, l.b} {
-			_ = exec.Command("ip", "netns", "del", ns).Run()
-		}
-	})
-	l.run("ip", "netns", "add", l.a)
-	l.run("ip", "netns", "add", l.b)
+	t.Cleanup(cancel)
 	for _, ns := range []string{l.a, l.b} {
-		l.run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.all.accept_dad=0")
-		l.run("ip", "-n", ns, "link", "set", "lo", "up")
+		testbin.Netns(t, ns)
+		testbin.NoDAD(t, ns)
 	}
-	l.run("ip", "-n", l.a, "link", "add", "va", "address", "02:99:00:00:00:11", "type", "veth",
-		"peer", "name", "vb", "address", "02:99:00:00:00:12", "netns", l.b)
-	l.run("ip", "-n", l.a, "addr", "add", "10.99.0.11/24", "dev", "va")
-	l.run("ip", "-n", l.b, "addr", "add", "10.99.0.12/24", "dev", "vb")
-	l.run("ip", "-n", l.a, "link", "set", "va", "up")
-	l.run("ip", "-n", l.b, "link", "set", "vb", "up")
+	testbin.Veth(t, testbin.VethEnd{NS: l.a, Name: "va", MAC: "02:99:00:00:00:11", Addr: "10.99.0.11/24"},
+		testbin.VethEnd{NS: l.b, Name: "vb", MAC: "02:99:00:00:00:12", Addr: "10.99.0.12/24"})
 	return l
 }
 
 // syncBuf is an output buffer safe for a process writer and a test reader.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuf = testbin.SyncBuffer
 
 // start runs a command in namespace ns; it is stopped with SIGTERM when
 // the test ends (or by stop).
@@ -140,13 +115,7 @@ func (l *lab) start(ns string, args ...string) (*exec.Cmd, *syncBuf) {
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	end := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(end) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testbin.WaitFor(t, d, 20*time.Millisecond, what, cond)
 }
 
 func (l *lab) keepalived(instance string) *syncBuf {
@@ -218,6 +187,11 @@ func TestKeepalivedSendsWhatWeSend(t *testing.T) {
 		return router.Config{FSM: fsm.Config{Name: "VI_1", VRID: 51, Version: version, Priority: 255,
 			AdvertInterval: iv, PrimaryAddr: n1}, VIPs: []netip.Addr{vip}}
 	}
+	// with returns c changed by edit.
+	with := func(c router.Config, edit func(*router.Config)) router.Config {
+		edit(&c)
+		return c
+	}
 	cases := []struct {
 		name    string
 		conf    string
@@ -230,32 +204,16 @@ func TestKeepalivedSendsWhatWeSend(t *testing.T) {
 			cfg: base(2, time.Second), n: 3,
 			checker: packet.CheckConfig{Version: 2, VRID: 51, Interval: 1, VIPs: []netip.Addr{vip}}},
 		{name: "v2 PASS", conf: " priority 255\n advert_int 1\n authentication {\n  auth_type PASS\n  auth_pass 1111\n }\n virtual_ipaddress {\n  10.99.0.50/24\n }\n",
-			cfg: func() router.Config {
-				c := base(2, time.Second)
-				c.AuthType, c.AuthPass = packet.AuthPass, "1111"
-				return c
-			}(), n: 2,
+			cfg: with(base(2, time.Second), func(c *router.Config) { c.AuthType, c.AuthPass = packet.AuthPass, "1111" }), n: 2,
 			checker: packet.CheckConfig{Version: 2, VRID: 51, Interval: 1, VIPs: []netip.Addr{vip}, AuthType: packet.AuthPass, AuthPass: "1111"}},
 		{name: "v2 AH", conf: " priority 255\n advert_int 1\n authentication {\n  auth_type AH\n  auth_pass 1111\n }\n virtual_ipaddress {\n  10.99.0.50/24\n }\n",
-			cfg: func() router.Config {
-				c := base(2, time.Second)
-				c.AuthType, c.AuthPass = packet.AuthAH, "1111"
-				return c
-			}(), n: 3,
+			cfg: with(base(2, time.Second), func(c *router.Config) { c.AuthType, c.AuthPass = packet.AuthAH, "1111" }), n: 3,
 			checker: packet.CheckConfig{Version: 2, VRID: 51, Interval: 1, VIPs: []netip.Addr{vip}, AuthType: packet.AuthAH, AuthPass: "1111"}},
 		{name: "v3 0.05s two VIPs", conf: " version 3\n priority 255\n advert_int 0.05\n virtual_ipaddress {\n  10.99.0.50/24\n  10.99.0.51/24\n }\n",
-			cfg: func() router.Config {
-				c := base(3, 50*time.Millisecond)
-				c.VIPs = []netip.Addr{vip, vip2}
-				return c
-			}(), n: 6,
+			cfg: with(base(3, 50*time.Millisecond), func(c *router.Config) { c.VIPs = []netip.Addr{vip, vip2} }), n: 6,
 			checker: packet.CheckConfig{Version: 3, VRID: 51, VIPs: []netip.Addr{vip, vip2}}},
 		{name: "v3 unicast", conf: " version 3\n priority 255\n advert_int 0.1\n unicast_peer {\n  10.99.0.12\n }\n virtual_ipaddress {\n  10.99.0.50/24\n }\n",
-			cfg: func() router.Config {
-				c := base(3, 100*time.Millisecond)
-				c.UnicastPeers = []netip.Addr{n2}
-				return c
-			}(), n: 3,
+			cfg: with(base(3, 100*time.Millisecond), func(c *router.Config) { c.UnicastPeers = []netip.Addr{n2} }), n: 3,
 			checker: packet.CheckConfig{Version: 3, VRID: 51, VIPs: []netip.Addr{vip}, Unicast: true, CheckUnicastSource: true, Peers: []netip.Addr{n1}}},
 		{name: "v3 IPv6", conf: " version 3\n priority 255\n advert_int 0.1\n virtual_ipaddress {\n  fe80::50/64\n  fd99::50/64\n }\n",
 			cfg: router.Config{FSM: fsm.Config{Name: "VI_1", VRID: 51, Version: 3, Priority: 255, AdvertInterval: 100 * time.Millisecond,
@@ -295,20 +253,29 @@ func TestKeepalivedSendsWhatWeSend(t *testing.T) {
 	}
 }
 
+// startPeer makes our side of the adverts tests (VRID 51 version 2,
+// priority 200 on n2, auth with password 1111) and starts it at time 0,
+// which it returns.
+func startPeer(t *testing.T, auth packet.AuthType) (*router.Router, time.Time) {
+	t.Helper()
+	r, err := router.New(router.Config{FSM: fsm.Config{Name: "VI_1", VRID: 51, Version: 2, Priority: 200,
+		AdvertInterval: time.Second, PrimaryAddr: n2}, VIPs: []netip.Addr{vip},
+		AuthType: auth, AuthPass: "1111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(0, 0)
+	r.Step(fsm.Start{At: now})
+	return r, now
+}
+
 // TestKeepalivedAcceptsOurAdverts: a keepalived backup (priority 100,
 // PASS) stays BACKUP while it hears our priority-200 adverts (it would take
 // over after 3.6 s otherwise), and takes over within about its skew time
 // (0.61 s) when we send priority 0.
 func TestKeepalivedAcceptsOurAdverts(t *testing.T) {
 	l := newLab(t)
-	r, err := router.New(router.Config{FSM: fsm.Config{Name: "VI_1", VRID: 51, Version: 2, Priority: 200,
-		AdvertInterval: time.Second, PrimaryAddr: n2}, VIPs: []netip.Addr{vip},
-		AuthType: packet.AuthPass, AuthPass: "1111"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Unix(0, 0)
-	r.Step(fsm.Start{At: now})
+	r, _ := startPeer(t, packet.AuthPass)
 	var sends []router.Datagram
 	sends = append(sends, r.Step(fsm.TimerExpired{At: r.Instance().Deadline()}).Sends...)
 	for len(sends) < 7 {
@@ -360,14 +327,7 @@ func TestKeepalivedAHTakeover(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("captured %d adverts", len(recs))
 	}
-	r, err := router.New(router.Config{FSM: fsm.Config{Name: "VI_1", VRID: 51, Version: 2, Priority: 200,
-		AdvertInterval: time.Second, PrimaryAddr: n2}, VIPs: []netip.Addr{vip},
-		AuthType: packet.AuthAH, AuthPass: "1111"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Unix(0, 0)
-	r.Step(fsm.Start{At: now})
+	r, now := startPeer(t, packet.AuthAH)
 	if o := r.Receive(now, recs[0].Data[14:]); o.Err != nil {
 		t.Fatalf("keepalived's AH advert rejected: %v", o.Err)
 	}
