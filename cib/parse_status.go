@@ -85,32 +85,9 @@ func parseNodeState(el *Element, share bool) (*NodeState, error) {
 }
 
 func (sc *statusConv) nodeState(el *Element) (*NodeState, error) {
-	n := &NodeState{Attrs: sc.attrs(el.Attrs), Line: el.Line}
-	var seen uint8
-	for _, a := range el.Attrs {
-		var bit uint8
-		var dst *string
-		switch a.Name {
-		case "id":
-			bit, dst = 1, &n.ID
-		case "uname":
-			bit, dst = 2, &n.Uname
-		case "in_ccm":
-			bit, dst = 4, &n.InCCM
-		case "crmd":
-			bit, dst = 8, &n.Crmd
-		case "join":
-			bit, dst = 16, &n.Join
-		case "expected":
-			bit, dst = 32, &n.Expected
-		default:
-			continue
-		}
-		if seen&bit == 0 {
-			seen |= bit
-			*dst = a.Value
-		}
-	}
+	v := findStatusAttrs(el.Attrs)
+	n := &NodeState{ID: v.get(saID), Uname: v.get(saUname), InCCM: v.get(saInCCM), Crmd: v.get(saCrmd), Join: v.get(saJoin),
+		Expected: v.get(saExpected), Attrs: sc.attrs(el.Attrs), Line: el.Line}
 	if n.ID == "" {
 		n.ID = n.Uname
 	}
@@ -149,30 +126,9 @@ func (sc *statusConv) nodeState(el *Element) (*NodeState, error) {
 					continue
 				}
 				res := sc.newResource()
-				*res = LRMResource{Attrs: sc.attrs(r.Attrs)}
-				var rseen uint8
-				for _, a := range r.Attrs {
-					var bit uint8
-					var dst *string
-					switch a.Name {
-					case "id":
-						bit, dst = 1, &res.ID
-					case "class":
-						bit, dst = 2, &res.Class
-					case "provider":
-						bit, dst = 4, &res.Provider
-					case "type":
-						bit, dst = 8, &res.Type
-					case "container":
-						bit, dst = 16, &res.Container
-					default:
-						continue
-					}
-					if rseen&bit == 0 {
-						rseen |= bit
-						*dst = a.Value
-					}
-				}
+				v = findStatusAttrs(r.Attrs)
+				res.ID, res.Class, res.Provider = v.get(saID), v.get(saClass), v.get(saProvider)
+				res.Type, res.Container, res.Attrs = v.get(saType), v.get(saContainer), sc.attrs(r.Attrs)
 				if res.ID == "" {
 					return nil, perr(r, "missing id")
 				}
@@ -220,78 +176,20 @@ func parseInt64(s string) int64 {
 	return v
 }
 
-// Bits of the lrm_rsc_op attributes LRMOp has fields for.
-const (
-	lopID = 1 << iota
-	lopOperation
-	lopOperationKey
-	lopInterval
-	lopOpStatus
-	lopRCCode
-	lopCallID
-	lopOpDigest
-	lopTransitionKey
-	lopTransitionMagic
-	lopLastRCChange
-	lopLastRun
-	lopExitReason
-	lopOnNode
-)
-
-// lrmOp converts an <lrm_rsc_op>. Each field takes the first attribute of
-// its name.
+// lrmOp converts an <lrm_rsc_op>.
 func (sc *statusConv) lrmOp(el *Element) (*LRMOp, error) {
+	v := findStatusAttrs(el.Attrs)
 	op := sc.newOp()
-	op.Attrs = sc.attrs(el.Attrs)
-	var seen uint16
-	var interval, opStatus, rcCode, callID, lastRCChange, lastRun string
-	for _, a := range el.Attrs {
-		var bit uint16
-		var dst *string
-		switch a.Name {
-		case "id":
-			bit, dst = lopID, &op.ID
-		case "operation":
-			bit, dst = lopOperation, &op.Operation
-		case "operation_key":
-			bit, dst = lopOperationKey, &op.OperationKey
-		case "interval":
-			bit, dst = lopInterval, &interval
-		case "op-status":
-			bit, dst = lopOpStatus, &opStatus
-		case "rc-code":
-			bit, dst = lopRCCode, &rcCode
-		case "call-id":
-			bit, dst = lopCallID, &callID
-		case "op-digest":
-			bit, dst = lopOpDigest, &op.OpDigest
-		case "transition-key":
-			bit, dst = lopTransitionKey, &op.TransitionKey
-		case "transition-magic":
-			bit, dst = lopTransitionMagic, &op.TransitionMagic
-		case "last-rc-change":
-			bit, dst = lopLastRCChange, &lastRCChange
-		case "last-run":
-			bit, dst = lopLastRun, &lastRun
-		case "exit-reason":
-			bit, dst = lopExitReason, &op.ExitReason
-		case "on_node":
-			bit, dst = lopOnNode, &op.OnNode
-		default:
-			continue
-		}
-		if seen&bit == 0 {
-			seen |= bit
-			*dst = a.Value
-		}
-	}
+	op.Attrs, op.ID, op.Operation = sc.attrs(el.Attrs), v.get(saID), v.get(saOperation)
+	op.OperationKey, op.OpDigest, op.TransitionKey = v.get(saOperationKey), v.get(saOpDigest), v.get(saTransitionKey)
+	op.TransitionMagic, op.ExitReason, op.OnNode = v.get(saTransitionMagic), v.get(saExitReason), v.get(saOnNode)
 	if op.ID == "" {
 		return nil, perr(el, "missing id")
 	}
 	if op.Operation == "" {
 		return nil, perr(el, "missing operation")
 	}
-	if interval != "" {
+	if interval := v.get(saInterval); interval != "" {
 		// Status intervals are recorded in milliseconds.
 		ms, err := strconv.ParseInt(strings.TrimSpace(interval), 10, 64)
 		if err != nil {
@@ -302,10 +200,120 @@ func (sc *statusConv) lrmOp(el *Element) (*LRMOp, error) {
 		}
 		op.Interval = ms
 	}
-	op.OpStatus = atoiDefault(opStatus, 0)
-	op.RCCode = atoiDefault(rcCode, 0)
-	op.CallID = atoiDefault(callID, 0)
-	op.LastRCChange = parseInt64(lastRCChange)
-	op.LastRun = parseInt64(lastRun)
+	op.OpStatus = atoiDefault(v.get(saOpStatus), 0)
+	op.RCCode = atoiDefault(v.get(saRCCode), 0)
+	op.CallID = atoiDefault(v.get(saCallID), 0)
+	op.LastRCChange = parseInt64(v.get(saLastRCChange))
+	op.LastRun = parseInt64(v.get(saLastRun))
 	return op, nil
+}
+
+// Indexes of statusAttrs.first: the attributes of node_state, lrm_resource
+// and lrm_rsc_op elements that NodeState, LRMResource and LRMOp have fields
+// for.
+const (
+	saID = iota
+	saUname
+	saInCCM
+	saCrmd
+	saJoin
+	saExpected
+	saClass
+	saProvider
+	saType
+	saContainer
+	saOperation
+	saOperationKey
+	saInterval
+	saOpStatus
+	saRCCode
+	saCallID
+	saOpDigest
+	saTransitionKey
+	saTransitionMagic
+	saLastRCChange
+	saLastRun
+	saExitReason
+	saOnNode
+	saCount
+)
+
+// statusAttrs locates the modelled attributes of one status element. It
+// records positions rather than values so that the one pass over the
+// attributes stores no pointers (no write barriers) and clears little.
+type statusAttrs struct {
+	attrs []Attr
+	first [saCount]int // 1 + index in attrs of the first attribute of each name, 0 if none
+}
+
+// findStatusAttrs reads attrs in one pass, noting for each modelled name
+// where it first occurs. Attributes no status type models are skipped.
+func findStatusAttrs(attrs []Attr) (s statusAttrs) {
+	s.attrs = attrs
+	for j, a := range attrs {
+		var i int
+		switch a.Name {
+		case "id":
+			i = saID
+		case "uname":
+			i = saUname
+		case "in_ccm":
+			i = saInCCM
+		case "crmd":
+			i = saCrmd
+		case "join":
+			i = saJoin
+		case "expected":
+			i = saExpected
+		case "class":
+			i = saClass
+		case "provider":
+			i = saProvider
+		case "type":
+			i = saType
+		case "container":
+			i = saContainer
+		case "operation":
+			i = saOperation
+		case "operation_key":
+			i = saOperationKey
+		case "interval":
+			i = saInterval
+		case "op-status":
+			i = saOpStatus
+		case "rc-code":
+			i = saRCCode
+		case "call-id":
+			i = saCallID
+		case "op-digest":
+			i = saOpDigest
+		case "transition-key":
+			i = saTransitionKey
+		case "transition-magic":
+			i = saTransitionMagic
+		case "last-rc-change":
+			i = saLastRCChange
+		case "last-run":
+			i = saLastRun
+		case "exit-reason":
+			i = saExitReason
+		case "on_node":
+			i = saOnNode
+		default:
+			continue
+		}
+		if s.first[i] == 0 {
+			s.first[i] = j + 1
+		}
+	}
+	return s
+}
+
+// get returns the value of the first attribute of the name i stands for
+// ("" when there is none), as Element.Get would.
+func (s *statusAttrs) get(i int) string {
+	if j := s.first[i]; j != 0 {
+		return s.attrs[j-1].Value
+	}
+	return ""
 }

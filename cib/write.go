@@ -1,6 +1,9 @@
 package cib
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // Marshal writes the CIB as Pacemaker 2.1.5 XML.
 func (c *CIB) Marshal() []byte {
@@ -12,81 +15,118 @@ func (c *CIB) Marshal() []byte {
 // Element converts the CIB back into an Element tree.
 func (c *CIB) Element() *Element {
 	root := &Element{Name: "cib", Attrs: append([]Attr(nil), c.Attrs...)}
-	root.Children = append(root.Children, c.Config.Element())
 	st := &Element{Name: "status"}
-	for _, n := range c.Status.Nodes {
-		st.Children = append(st.Children, n.Element())
-	}
-	root.Children = append(root.Children, st)
+	appendChildren(st, c.Status.Nodes)
+	root.Children = append(root.Children, c.Config.Element(), st)
 	return root
 }
 
-func withExtra(el *Element, extra []Attr) *Element {
+// attrSpec is one attribute a typed value writes: its name and value, and
+// whether it is written when the value is empty.
+type attrSpec struct {
+	name, value string
+	keep        bool
+}
+
+// optAttr is an attribute left out when its value is empty
+// (Element.SetNonEmpty).
+func optAttr(name, value string) attrSpec { return attrSpec{name, value, false} }
+
+// reqAttr is an attribute written even when its value is empty
+// (Element.Set).
+func reqAttr(name, value string) attrSpec { return attrSpec{name, value, true} }
+
+// newElement returns an element named name whose attributes are specs, in
+// order and without the empty optional ones, followed by extra (the
+// attributes the typed value does not model). Callers pass distinct names,
+// so the result is that of Set and SetNonEmpty calls on a new element
+// followed by an append of extra; the attribute list is allocated once.
+func newElement(name string, extra []Attr, specs ...attrSpec) *Element {
+	n := len(extra)
+	for _, s := range specs {
+		if s.keep || s.value != "" {
+			n++
+		}
+	}
+	el := &Element{Name: name}
+	if n == 0 {
+		return el
+	}
+	el.Attrs = make([]Attr, 0, n)
+	for _, s := range specs {
+		if s.keep || s.value != "" {
+			el.Attrs = append(el.Attrs, Attr{s.name, s.value})
+		}
+	}
 	el.Attrs = append(el.Attrs, extra...)
 	return el
+}
+
+// elementer is a typed value with an element form.
+type elementer interface{ Element() *Element }
+
+// childList returns room for n children: nil when n is 0, as when no
+// child was ever appended.
+func childList(n int) []*Element {
+	if n == 0 {
+		return nil
+	}
+	return make([]*Element, 0, n)
+}
+
+// appendChildren appends the element form of each of xs to el's children.
+func appendChildren[T elementer](el *Element, xs []T) {
+	el.Children = slices.Grow(el.Children, len(xs))
+	for _, x := range xs {
+		el.Children = append(el.Children, x.Element())
+	}
+}
+
+// section returns an element named name with an optional id whose
+// children are the element forms of xs.
+func section[T elementer](name, id string, xs []T) *Element {
+	el := newElement(name, nil, optAttr("id", id))
+	appendChildren(el, xs)
+	return el
+}
+
+// idElement returns an element named name with only an id (references).
+func idElement(name, id string) *Element {
+	return &Element{Name: name, Attrs: []Attr{{"id", id}}}
 }
 
 // Element converts the configuration section.
 func (cfg *Configuration) Element() *Element {
 	el := &Element{Name: "configuration"}
-	crm := &Element{Name: "crm_config"}
-	for _, s := range cfg.CRMConfig {
-		crm.Children = append(crm.Children, s.Element())
-	}
-	nodes := &Element{Name: "nodes"}
-	for _, n := range cfg.Nodes {
-		nodes.Children = append(nodes.Children, n.Element())
-	}
-	res := &Element{Name: "resources"}
-	for _, t := range cfg.Templates {
-		res.Children = append(res.Children, t.Element())
-	}
-	for _, r := range cfg.Resources {
-		res.Children = append(res.Children, r.Element())
-	}
-	cons := &Element{Name: "constraints"}
+	res := section("resources", "", cfg.Templates)
+	appendChildren(res, cfg.Resources)
+	cons := &Element{Name: "constraints", Children: childList(len(cfg.Constraints))}
 	for _, c := range cfg.Constraints {
 		cons.Children = append(cons.Children, ConstraintElement(c))
 	}
-	el.Children = append(el.Children, crm, nodes, res, cons)
+	el.Children = append(el.Children, section("crm_config", "", cfg.CRMConfig), section("nodes", "", cfg.Nodes), res, cons)
 	if cfg.HasFencingTopology || len(cfg.Fencing) > 0 {
-		ft := &Element{Name: "fencing-topology"}
-		ft.SetNonEmpty("id", cfg.FencingID)
+		ft := newElement("fencing-topology", nil, optAttr("id", cfg.FencingID))
 		for _, l := range cfg.Fencing {
-			le := &Element{Name: "fencing-level"}
-			le.Set("id", l.ID)
-			le.SetNonEmpty("target", l.Target)
-			le.SetNonEmpty("target-pattern", l.TargetPattern)
-			le.SetNonEmpty("target-attribute", l.TargetAttribute)
-			le.SetNonEmpty("target-value", l.TargetValue)
-			le.Set("index", l.Index)
-			le.Set("devices", l.Devices)
-			ft.Children = append(ft.Children, withExtra(le, l.Extra))
+			ft.Children = append(ft.Children, newElement("fencing-level", l.Extra, reqAttr("id", l.ID),
+				optAttr("target", l.Target), optAttr("target-pattern", l.TargetPattern),
+				optAttr("target-attribute", l.TargetAttribute), optAttr("target-value", l.TargetValue),
+				reqAttr("index", l.Index), reqAttr("devices", l.Devices)))
 		}
 		el.Children = append(el.Children, ft)
 	}
 	if cfg.HasRscDefaults || len(cfg.RscDefaults) > 0 {
-		d := &Element{Name: "rsc_defaults"}
-		d.SetNonEmpty("id", cfg.RscDefaultsID)
-		for _, s := range cfg.RscDefaults {
-			d.Children = append(d.Children, s.Element())
-		}
-		el.Children = append(el.Children, d)
+		el.Children = append(el.Children, section("rsc_defaults", cfg.RscDefaultsID, cfg.RscDefaults))
 	}
 	if cfg.HasOpDefaults || len(cfg.OpDefaults) > 0 {
-		d := &Element{Name: "op_defaults"}
-		d.SetNonEmpty("id", cfg.OpDefaultsID)
-		for _, s := range cfg.OpDefaults {
-			d.Children = append(d.Children, s.Element())
-		}
-		el.Children = append(el.Children, d)
+		el.Children = append(el.Children, section("op_defaults", cfg.OpDefaultsID, cfg.OpDefaults))
 	}
 	if cfg.HasTags || len(cfg.Tags) > 0 {
 		tags := &Element{Name: "tags"}
 		for _, t := range cfg.Tags {
-			te := &Element{Name: "tag", Attrs: []Attr{{"id", t.ID}}}
+			te := idElement("tag", t.ID)
 			for _, r := range t.Refs {
-				te.Children = append(te.Children, &Element{Name: "obj_ref", Attrs: []Attr{{"id", r}}})
+				te.Children = append(te.Children, idElement("obj_ref", r))
 			}
 			tags.Children = append(tags.Children, te)
 		}
@@ -100,55 +140,29 @@ func (cfg *Configuration) Element() *Element {
 
 // Element converts an nvset.
 func (s *NVSet) Element() *Element {
-	el := &Element{Name: s.Kind}
-	el.SetNonEmpty("id", s.ID)
-	el.SetNonEmpty("id-ref", s.IDRef)
-	el.SetNonEmpty("score", s.Score)
-	withExtra(el, s.Extra)
-	for _, r := range s.Rules {
-		el.Children = append(el.Children, r.Element())
-	}
+	el := newElement(s.Kind, s.Extra, optAttr("id", s.ID), optAttr("id-ref", s.IDRef), optAttr("score", s.Score))
+	appendChildren(el, s.Rules)
+	el.Children = slices.Grow(el.Children, len(s.Pairs))
 	for _, p := range s.Pairs {
-		pe := &Element{Name: "nvpair"}
-		pe.SetNonEmpty("id", p.ID)
-		pe.SetNonEmpty("id-ref", p.IDRef)
-		pe.SetNonEmpty("name", p.Name)
-		if p.HasValue || p.Value != "" {
-			pe.Set("value", p.Value)
-		}
-		el.Children = append(el.Children, withExtra(pe, p.Extra))
+		el.Children = append(el.Children, newElement("nvpair", p.Extra, optAttr("id", p.ID), optAttr("id-ref", p.IDRef),
+			optAttr("name", p.Name), attrSpec{"value", p.Value, p.HasValue}))
 	}
 	return el
 }
 
 // Element converts a rule.
 func (r *Rule) Element() *Element {
-	el := &Element{Name: "rule"}
-	el.SetNonEmpty("id", r.ID)
-	el.SetNonEmpty("id-ref", r.IDRef)
-	el.SetNonEmpty("score", r.Score)
-	el.SetNonEmpty("score-attribute", r.ScoreAttribute)
-	el.SetNonEmpty("boolean-op", r.BooleanOp)
-	el.SetNonEmpty("role", r.Role)
-	withExtra(el, r.Extra)
+	el := newElement("rule", r.Extra, optAttr("id", r.ID), optAttr("id-ref", r.IDRef), optAttr("score", r.Score),
+		optAttr("score-attribute", r.ScoreAttribute), optAttr("boolean-op", r.BooleanOp), optAttr("role", r.Role))
 	for _, x := range r.Exprs {
 		switch e := x.(type) {
 		case *Expression:
-			ee := &Element{Name: "expression"}
-			ee.SetNonEmpty("id", e.ID)
-			ee.Set("attribute", e.Attribute)
-			ee.Set("operation", e.Operation)
-			ee.SetNonEmpty("value", e.Value)
-			ee.SetNonEmpty("type", e.Type)
-			ee.SetNonEmpty("value-source", e.ValueSource)
-			el.Children = append(el.Children, withExtra(ee, e.Extra))
+			el.Children = append(el.Children, newElement("expression", e.Extra, optAttr("id", e.ID),
+				reqAttr("attribute", e.Attribute), reqAttr("operation", e.Operation), optAttr("value", e.Value),
+				optAttr("type", e.Type), optAttr("value-source", e.ValueSource)))
 		case *DateExpression:
-			de := &Element{Name: "date_expression"}
-			de.SetNonEmpty("id", e.ID)
-			de.Set("operation", e.Operation)
-			de.SetNonEmpty("start", e.Start)
-			de.SetNonEmpty("end", e.End)
-			withExtra(de, e.Extra)
+			de := newElement("date_expression", e.Extra, optAttr("id", e.ID), reqAttr("operation", e.Operation),
+				optAttr("start", e.Start), optAttr("end", e.End))
 			if e.DateSpec != nil {
 				de.Children = append(de.Children, e.DateSpec.element("date_spec"))
 			}
@@ -159,45 +173,26 @@ func (r *Rule) Element() *Element {
 		case *Rule:
 			el.Children = append(el.Children, e.Element())
 		case *RscExpression:
-			re := &Element{Name: "rsc_expression"}
-			re.SetNonEmpty("id", e.ID)
-			re.SetNonEmpty("class", e.Class)
-			re.SetNonEmpty("provider", e.Provider)
-			re.SetNonEmpty("type", e.Type)
-			el.Children = append(el.Children, re)
+			el.Children = append(el.Children, newElement("rsc_expression", nil, optAttr("id", e.ID),
+				optAttr("class", e.Class), optAttr("provider", e.Provider), optAttr("type", e.Type)))
 		case *OpExpression:
-			oe := &Element{Name: "op_expression"}
-			oe.SetNonEmpty("id", e.ID)
-			oe.SetNonEmpty("name", e.Name)
-			oe.SetNonEmpty("interval", e.Interval)
-			el.Children = append(el.Children, oe)
+			el.Children = append(el.Children, newElement("op_expression", nil, optAttr("id", e.ID),
+				optAttr("name", e.Name), optAttr("interval", e.Interval)))
 		}
 	}
 	return el
 }
 
 func (d *DateSpec) element(name string) *Element {
-	el := &Element{Name: name}
-	el.SetNonEmpty("id", d.ID)
-	el.Attrs = append(el.Attrs, d.Fields...)
-	return el
+	return newElement(name, d.Fields, optAttr("id", d.ID))
 }
 
 // Element converts a node.
 func (n *Node) Element() *Element {
-	el := &Element{Name: "node"}
-	el.Set("id", n.ID)
-	el.Set("uname", n.Uname)
-	el.SetNonEmpty("type", n.Type)
-	el.SetNonEmpty("description", n.Description)
-	el.SetNonEmpty("score", n.Score)
-	withExtra(el, n.Extra)
-	for _, s := range n.Instance {
-		el.Children = append(el.Children, s.Element())
-	}
-	for _, s := range n.Utilization {
-		el.Children = append(el.Children, s.Element())
-	}
+	el := newElement("node", n.Extra, reqAttr("id", n.ID), reqAttr("uname", n.Uname), optAttr("type", n.Type),
+		optAttr("description", n.Description), optAttr("score", n.Score))
+	appendChildren(el, n.Instance)
+	appendChildren(el, n.Utilization)
 	return el
 }
 
@@ -206,130 +201,65 @@ func (r *Resource) Element() *Element {
 	if r.Raw != nil {
 		return r.Raw.Clone()
 	}
-	el := &Element{Name: r.Kind}
-	el.Set("id", r.ID)
-	el.SetNonEmpty("class", r.Class)
-	el.SetNonEmpty("provider", r.Provider)
-	el.SetNonEmpty("type", r.Type)
-	el.SetNonEmpty("template", r.Template)
-	el.SetNonEmpty("description", r.Description)
-	withExtra(el, r.Extra)
-	for _, s := range r.Instance {
-		el.Children = append(el.Children, s.Element())
-	}
-	for _, s := range r.Meta {
-		el.Children = append(el.Children, s.Element())
-	}
-	for _, s := range r.Utilization {
-		el.Children = append(el.Children, s.Element())
-	}
+	el := newElement(r.Kind, r.Extra, reqAttr("id", r.ID), optAttr("class", r.Class), optAttr("provider", r.Provider),
+		optAttr("type", r.Type), optAttr("template", r.Template), optAttr("description", r.Description))
+	appendChildren(el, r.Instance)
+	appendChildren(el, r.Meta)
+	appendChildren(el, r.Utilization)
 	if r.HasOps || len(r.Ops) > 0 {
-		ops := &Element{Name: "operations"}
-		ops.SetNonEmpty("id", r.OpsID)
-		for _, o := range r.Ops {
-			ops.Children = append(ops.Children, o.Element())
-		}
-		el.Children = append(el.Children, ops)
+		el.Children = append(el.Children, section("operations", r.OpsID, r.Ops))
 	}
-	for _, c := range r.Children {
-		el.Children = append(el.Children, c.Element())
-	}
+	appendChildren(el, r.Children)
 	return el
 }
 
 // Element converts an op.
 func (o *Op) Element() *Element {
-	el := &Element{Name: "op"}
-	el.SetNonEmpty("id", o.ID)
-	el.SetNonEmpty("id-ref", o.IDRef)
-	el.SetNonEmpty("name", o.Name)
-	el.SetNonEmpty("interval", o.Interval)
-	el.SetNonEmpty("role", o.Role)
-	el.SetNonEmpty("timeout", o.Timeout)
-	el.SetNonEmpty("on-fail", o.OnFail)
-	el.SetNonEmpty("enabled", o.Enabled)
-	el.SetNonEmpty("requires", o.Requires)
-	el.SetNonEmpty("start-delay", o.StartDelay)
-	el.SetNonEmpty("interval-origin", o.IntervalOrigin)
-	el.SetNonEmpty("record-pending", o.RecordPending)
-	el.SetNonEmpty("description", o.Description)
-	withExtra(el, o.Extra)
-	for _, s := range o.Meta {
-		el.Children = append(el.Children, s.Element())
-	}
-	for _, s := range o.Instance {
-		el.Children = append(el.Children, s.Element())
-	}
+	el := newElement("op", o.Extra, optAttr("id", o.ID), optAttr("id-ref", o.IDRef), optAttr("name", o.Name),
+		optAttr("interval", o.Interval), optAttr("role", o.Role), optAttr("timeout", o.Timeout),
+		optAttr("on-fail", o.OnFail), optAttr("enabled", o.Enabled), optAttr("requires", o.Requires),
+		optAttr("start-delay", o.StartDelay), optAttr("interval-origin", o.IntervalOrigin),
+		optAttr("record-pending", o.RecordPending), optAttr("description", o.Description))
+	appendChildren(el, o.Meta)
+	appendChildren(el, o.Instance)
 	return el
 }
 
-func setsElements(el *Element, sets []*ResourceSet) {
+// constraintElement returns a constraint's element: its attributes, then
+// its resource sets.
+func constraintElement(name string, extra []Attr, sets []*ResourceSet, specs ...attrSpec) *Element {
+	el := newElement(name, extra, specs...)
 	for _, s := range sets {
-		se := &Element{Name: "resource_set"}
-		se.SetNonEmpty("id", s.ID)
-		se.SetNonEmpty("id-ref", s.IDRef)
-		se.SetNonEmpty("sequential", s.Sequential)
-		se.SetNonEmpty("require-all", s.RequireAll)
-		se.SetNonEmpty("ordering", s.Ordering)
-		se.SetNonEmpty("action", s.Action)
-		se.SetNonEmpty("role", s.Role)
-		se.SetNonEmpty("score", s.Score)
-		se.SetNonEmpty("kind", s.Kind)
-		withExtra(se, s.Extra)
+		se := newElement("resource_set", s.Extra, optAttr("id", s.ID), optAttr("id-ref", s.IDRef),
+			optAttr("sequential", s.Sequential), optAttr("require-all", s.RequireAll), optAttr("ordering", s.Ordering),
+			optAttr("action", s.Action), optAttr("role", s.Role), optAttr("score", s.Score), optAttr("kind", s.Kind))
 		for _, r := range s.Refs {
-			se.Children = append(se.Children, &Element{Name: "resource_ref", Attrs: []Attr{{"id", r}}})
+			se.Children = append(se.Children, idElement("resource_ref", r))
 		}
 		el.Children = append(el.Children, se)
 	}
+	return el
 }
 
 // ConstraintElement converts any constraint.
 func ConstraintElement(c Constraint) *Element {
 	switch x := c.(type) {
 	case *Location:
-		el := &Element{Name: "rsc_location"}
-		el.Set("id", x.ID)
-		el.SetNonEmpty("rsc", x.Rsc)
-		el.SetNonEmpty("rsc-pattern", x.RscPattern)
-		el.SetNonEmpty("role", x.Role)
-		el.SetNonEmpty("score", x.Score)
-		el.SetNonEmpty("node", x.Node)
-		el.SetNonEmpty("resource-discovery", x.ResourceDiscovery)
-		withExtra(el, x.Extra)
-		setsElements(el, x.Sets)
-		for _, r := range x.Rules {
-			el.Children = append(el.Children, r.Element())
-		}
+		el := constraintElement("rsc_location", x.Extra, x.Sets, reqAttr("id", x.ID), optAttr("rsc", x.Rsc),
+			optAttr("rsc-pattern", x.RscPattern), optAttr("role", x.Role), optAttr("score", x.Score),
+			optAttr("node", x.Node), optAttr("resource-discovery", x.ResourceDiscovery))
+		appendChildren(el, x.Rules)
 		return el
 	case *Colocation:
-		el := &Element{Name: "rsc_colocation"}
-		el.Set("id", x.ID)
-		el.SetNonEmpty("rsc", x.Rsc)
-		el.SetNonEmpty("with-rsc", x.WithRsc)
-		el.SetNonEmpty("rsc-role", x.RscRole)
-		el.SetNonEmpty("with-rsc-role", x.WithRscRole)
-		el.SetNonEmpty("score", x.Score)
-		el.SetNonEmpty("node-attribute", x.NodeAttribute)
-		el.SetNonEmpty("influence", x.Influence)
-		el.SetNonEmpty("rsc-instance", x.RscInstance)
-		el.SetNonEmpty("with-rsc-instance", x.WithInstance)
-		withExtra(el, x.Extra)
-		setsElements(el, x.Sets)
-		return el
+		return constraintElement("rsc_colocation", x.Extra, x.Sets, reqAttr("id", x.ID), optAttr("rsc", x.Rsc),
+			optAttr("with-rsc", x.WithRsc), optAttr("rsc-role", x.RscRole), optAttr("with-rsc-role", x.WithRscRole),
+			optAttr("score", x.Score), optAttr("node-attribute", x.NodeAttribute), optAttr("influence", x.Influence),
+			optAttr("rsc-instance", x.RscInstance), optAttr("with-rsc-instance", x.WithInstance))
 	case *Order:
-		el := &Element{Name: "rsc_order"}
-		el.Set("id", x.ID)
-		el.SetNonEmpty("first", x.First)
-		el.SetNonEmpty("then", x.Then)
-		el.SetNonEmpty("first-action", x.FirstAction)
-		el.SetNonEmpty("then-action", x.ThenAction)
-		el.SetNonEmpty("kind", x.Kind)
-		el.SetNonEmpty("score", x.Score)
-		el.SetNonEmpty("symmetrical", x.Symmetrical)
-		el.SetNonEmpty("require-all", x.RequireAll)
-		withExtra(el, x.Extra)
-		setsElements(el, x.Sets)
-		return el
+		return constraintElement("rsc_order", x.Extra, x.Sets, reqAttr("id", x.ID), optAttr("first", x.First),
+			optAttr("then", x.Then), optAttr("first-action", x.FirstAction), optAttr("then-action", x.ThenAction),
+			optAttr("kind", x.Kind), optAttr("score", x.Score), optAttr("symmetrical", x.Symmetrical),
+			optAttr("require-all", x.RequireAll))
 	case *RawConstraint:
 		return x.El.Clone()
 	}
@@ -340,25 +270,19 @@ func ConstraintElement(c Constraint) *Element {
 func (n *NodeState) Element() *Element {
 	el := &Element{Name: "node_state", Attrs: append([]Attr(nil), n.Attrs...)}
 	if n.HasTransient || len(n.Transient) > 0 {
-		t := &Element{Name: "transient_attributes"}
-		t.SetNonEmpty("id", n.TransientID)
-		for _, s := range n.Transient {
-			t.Children = append(t.Children, s.Element())
-		}
-		el.Children = append(el.Children, t)
+		el.Children = append(el.Children, section("transient_attributes", n.TransientID, n.Transient))
 	}
 	if n.HasLRM || len(n.Resources) > 0 {
-		l := &Element{Name: "lrm"}
-		l.SetNonEmpty("id", n.LRMID)
-		lr := &Element{Name: "lrm_resources"}
+		lr := &Element{Name: "lrm_resources", Children: childList(len(n.Resources))}
 		for _, r := range n.Resources {
-			re := &Element{Name: "lrm_resource", Attrs: append([]Attr(nil), r.Attrs...)}
+			re := &Element{Name: "lrm_resource", Attrs: append([]Attr(nil), r.Attrs...), Children: childList(len(r.Ops))}
 			for _, o := range r.Ops {
 				re.Children = append(re.Children, &Element{Name: "lrm_rsc_op", Attrs: append([]Attr(nil), o.Attrs...)})
 			}
 			lr.Children = append(lr.Children, re)
 		}
-		l.Children = append(l.Children, lr)
+		l := newElement("lrm", nil, optAttr("id", n.LRMID))
+		l.Children = []*Element{lr}
 		el.Children = append(el.Children, l)
 	}
 	return el
