@@ -3,7 +3,8 @@
 // IP_HDRINCL, multicast 224.0.0.18 joined on the interface, loopback off;
 // IPv6 to ff02::12 with hop limit 255; unicast peers), a timer loop driven by
 // an injected clock, the virtual addresses (added through agents/vip's
-// rtnetlink code with a finite kernel lifetime refreshed on every advert, so a
+// rtnetlink code with a finite kernel lifetime renewed after every advert by
+// a worker goroutine, so adverts never wait for the kernel's rtnl lock, and a
 // SIGKILLed daemon's VIPs disappear by themselves even without its guard),
 // the reports to the VIP guard (Deps.Guard, agents/vrrp/guard: installed
 // VIPs and the priority-0 farewell adverts it sends if this process dies
@@ -24,8 +25,9 @@
 // millisecond late, which showed in every master down interval.
 //
 // Concurrency: a Dataplane is driven by Run, whose goroutine owns every
-// router and sync group; receive, tracking and link goroutines only feed it
-// through channels and end before Run returns. Reload and Status may be
+// router and sync group; receive, tracking and link goroutines and the
+// lifetime refresher only feed it through channels and end before Run
+// returns. Reload and Status may be
 // called from other goroutines while Run is active.
 package dataplane
 

@@ -164,6 +164,7 @@ func (d *Dataplane) Reload(ctx context.Context, cfg Config) error {
 // cannot start (interface or sockets missing).
 func (d *Dataplane) Run(ctx context.Context) error {
 	l := newLoop(d)
+	l.ref.start()
 	defer l.close()
 	if err := l.apply(d.cfg); err != nil {
 		l.shutdownAll()
@@ -234,7 +235,10 @@ type instState struct {
 	scripts  map[string]bool
 	files    map[string]bool
 	up       bool  // VIPs installed
-	idx      []int // device index of each VIP, as installed
+	idx      []int // device index of each VIP, as installed (or last renewed)
+	// gen counts installs and removals of the VIPs: a lifetime renewal
+	// reported for an older generation is ignored (see refresher).
+	gen uint64
 	// links caches each VIP's link (zero Index: look it up) and frames
 	// its gratuitous ARP / unsolicited NA frame (nil: build it); see vipLink.
 	links  []vip.Link
@@ -262,6 +266,8 @@ type loop struct {
 	// master's gratuitous ARPs move them.
 	handover bool
 	pending  []*instState
+	// ref renews the lifetime of masters' VIPs off this goroutine.
+	ref *refresher
 
 	watchWG     sync.WaitGroup // link watcher
 	trackWG     sync.WaitGroup // scripts and files
@@ -279,6 +285,7 @@ func newLoop(d *Dataplane) *loop {
 		units: map[string]*unitState{}, insts: map[string]*instState{}, socks: map[sockKey]*sock{},
 		rxc: make(chan rxPacket, 256), evc: make(chan trackEvent, 64), links: map[string]bool{},
 		bgCtx: bg, bgCancel: cancel,
+		ref: newRefresher(d.deps.Addrs),
 	}
 }
 
@@ -797,10 +804,10 @@ func (l *loop) exec(us *unitState, outs []router.MemberOutput) {
 				l.sentAdvert(in, a.Priority, sends[:n])
 				sends = sends[n:]
 				if in.up && a.Priority != 0 && in.lifetime != vip.Forever {
-					l.addVIPs(in, false, &post)
+					l.requestRefresh(in)
 				}
 			case fsm.AddVIPs:
-				l.addVIPs(in, true, &post)
+				l.addVIPs(in, &post)
 				tr.mark(&tr.vips)
 			case fsm.RemoveVIPs:
 				if l.handover && in.up && in.r.Instance().State() == fsm.Stopped {
@@ -911,24 +918,25 @@ func (l *loop) prepare(in *instState) {
 	}
 }
 
-// addVIPs installs (first) or refreshes the lifetime of (!first) the
-// instance's addresses. An install uses the cached links (retrying once
-// with a fresh lookup if the kernel refuses); a refresh looks them up,
-// which keeps the cache current while master. Logging and the guard's
-// report are appended to post.
-func (l *loop) addVIPs(in *instState, first bool, post *[]func()) {
+// addVIPs installs the instance's addresses (a takeover), using the cached
+// links and retrying once with a fresh lookup if the kernel refuses.
+// Logging and the guard's report are appended to post. While master, the
+// refresher renews the addresses' lifetime after every advert
+// (requestRefresh).
+func (l *loop) addVIPs(in *instState, post *[]func()) {
 	if len(in.idx) != len(in.vips) {
 		in.idx = make([]int, len(in.vips))
 	}
+	in.gen++
 	for i, a := range in.vips {
-		lk, err := l.vipLink(in, i, !first)
+		lk, err := l.vipLink(in, i, false)
 		if err != nil {
 			l.log.Error("add VIP", "instance", in.name, "vip", a.Prefix, "err", err)
 			continue
 		}
 		a.ValidLft, a.PreferredLft = in.lifetime, in.lifetime
 		err = l.d.deps.Addrs.AddrReplace(lk, a)
-		if err != nil && first {
+		if err != nil {
 			// The interface may have been recreated since it was cached.
 			if lk2, err2 := l.vipLink(in, i, true); err2 == nil && lk2.Index != lk.Index {
 				lk, err = lk2, l.d.deps.Addrs.AddrReplace(lk2, a)
@@ -939,15 +947,50 @@ func (l *loop) addVIPs(in *instState, first bool, post *[]func()) {
 			continue
 		}
 		in.idx[i] = lk.Index
-		if first {
-			*post = append(*post, func() {
-				l.log.Info("VIP added", "instance", in.name, "vip", a.Prefix.String(), "dev", lk.Name, "valid_lft", lifetimeString(in.lifetime))
-			})
-		}
+		*post = append(*post, func() {
+			l.log.Info("VIP added", "instance", in.name, "vip", a.Prefix.String(), "dev", lk.Name, "valid_lft", lifetimeString(in.lifetime))
+		})
 	}
 	in.up = true
-	if first {
-		*post = append(*post, func() { l.guardHold(in) })
+	*post = append(*post, func() { l.guardHold(in) })
+}
+
+// requestRefresh asks the refresher to renew the installed addresses'
+// lifetime (after an advert); it never waits for the kernel.
+func (l *loop) requestRefresh(in *instState) {
+	j := refreshJob{gen: in.gen, devs: slices.Clone(in.devs), addrs: make([]vip.Addr, len(in.vips))}
+	for i, a := range in.vips {
+		a.ValidLft, a.PreferredLft = in.lifetime, in.lifetime
+		j.addrs[i] = a
+	}
+	l.ref.request(in.name, j)
+}
+
+// refreshed takes the refresher's reports: errors are logged, and a
+// device index that changed (the interface was recreated) is reported to
+// the guard. Reports of an older install are ignored.
+func (l *loop) refreshed() {
+	for name, res := range l.ref.results() {
+		in := l.insts[name]
+		if in == nil || !in.up || res.gen != in.gen || len(res.idx) != len(in.vips) {
+			continue
+		}
+		moved := false
+		for i, err := range res.errs {
+			if err != nil {
+				l.log.Error("renew VIP lifetime", "instance", in.name, "vip", in.vips[i].Prefix, "err", err)
+				continue
+			}
+			if i < len(in.idx) && in.idx[i] != res.idx[i] {
+				in.idx[i], moved = res.idx[i], true
+				if i < len(in.links) {
+					in.links[i], in.frames[i] = vip.Link{}, nil // looked up again for the next GARP
+				}
+			}
+		}
+		if moved {
+			l.guardHold(in)
+		}
 	}
 }
 
@@ -959,6 +1002,9 @@ func lifetimeString(s uint32) string {
 }
 
 func (l *loop) removeVIPs(in *instState) {
+	// No renewal may run (and re-add an address) while they are removed.
+	defer l.ref.forget(in.name)()
+	in.gen++
 	for i, a := range in.vips {
 		lk, err := l.link(in.devs[i])
 		if err != nil {

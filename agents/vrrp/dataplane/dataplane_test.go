@@ -69,6 +69,13 @@ func instanceCfg(prio uint8, interval time.Duration) Instance {
 
 func newNode(t *testing.T, seg *Segment, name string, idx byte, inst Instance) *node {
 	t.Helper()
+	return newNodeWith(t, seg, name, idx, inst, nil)
+}
+
+// newNodeWith is newNode with the dataplane's address I/O wrapped (nil:
+// the fake itself).
+func newNodeWith(t *testing.T, seg *Segment, name string, idx byte, inst Instance, wrap func(*vip.FakeAddrLinker) vip.AddrLinker) *node {
+	t.Helper()
 	mac := net.HardwareAddr{2, 0x99, 0, 0, 0, idx}
 	n := &node{name: name, addrs: vip.NewFakeAddrLinker(vip.Link{Name: "eth0", Index: 2, Up: true, HardwareAddr: mac}),
 		frames: &FakeFrames{}, links: NewFakeLinks(map[string]bool{"eth0": true}), runner: &recRunner{}}
@@ -77,8 +84,12 @@ func newNode(t *testing.T, seg *Segment, name string, idx byte, inst Instance) *
 		ValidLft: vip.Forever, PreferredLft: vip.Forever}); err != nil {
 		t.Fatal(err)
 	}
+	var addrs vip.AddrLinker = n.addrs
+	if wrap != nil {
+		addrs = wrap(n.addrs)
+	}
 	dp, err := New(Config{Units: []Unit{{Name: inst.Router.FSM.Name, Instances: []Instance{inst}}}},
-		Deps{Net: &FakeNet{Seg: seg, Node: name}, Addrs: n.addrs, Frames: n.frames, Links: n.links, Runner: n.runner})
+		Deps{Net: &FakeNet{Seg: seg, Node: name}, Addrs: addrs, Frames: n.frames, Links: n.links, Runner: n.runner})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ func (l *loop) close() {
 		s.conn.Close()
 	}
 	l.socks = map[sockKey]*sock{}
+	l.ref.stop()
 	l.rxWG.Wait()
 	l.trackWG.Wait()
 	l.watchWG.Wait()
@@ -130,6 +131,8 @@ func (l *loop) run(ctx context.Context) {
 		case <-timerC:
 			armed, timerC = time.Time{}, nil
 			l.timerFired()
+		case <-l.ref.ready:
+			l.refreshed()
 		}
 	}
 }

@@ -110,7 +110,7 @@ func TestTakeoverUsesPreparedLinks(t *testing.T) {
 	l.removeVIPs(in)
 	ml.move(7)
 	var post []func()
-	l.addVIPs(in, true, &post)
+	l.addVIPs(in, &post)
 	if !in.up || in.idx[0] != 7 || len(ml.Snapshot("eth0")) != 1 {
 		t.Errorf("after the interface moved: up=%v idx=%v addrs=%v", in.up, in.idx, ml.Snapshot("eth0"))
 	}
