@@ -56,17 +56,24 @@ func (s *stallAddrs) AddrDel(l vip.Link, a vip.Addr) error {
 	return s.FakeAddrLinker.AddrDel(l, a)
 }
 
+// newStalledMaster is node n1 (priority 100) whose address I/O can be
+// stalled.
+func newStalledMaster(t *testing.T, seg *Segment, iv time.Duration) (*node, *stallAddrs) {
+	var sa *stallAddrs
+	n := newNodeWith(t, seg, "n1", 11, instanceCfg(100, iv), func(f *vip.FakeAddrLinker) vip.AddrLinker {
+		sa = &stallAddrs{FakeAddrLinker: f}
+		return sa
+	})
+	return n, sa
+}
+
 // A master's adverts must not wait for the kernel's address lock: with
 // its lifetime renewals stalled for several master down intervals, the
 // backup still hears it and stays backup, and the renewals resume after.
 func TestStalledRenewalDoesNotDelayAdverts(t *testing.T) {
 	seg := NewSegment()
 	iv := 30 * time.Millisecond
-	var sa *stallAddrs
-	n1 := newNodeWith(t, seg, "n1", 11, instanceCfg(100, iv), func(f *vip.FakeAddrLinker) vip.AddrLinker {
-		sa = &stallAddrs{FakeAddrLinker: f}
-		return sa
-	})
+	n1, sa := newStalledMaster(t, seg, iv)
 	n2 := newNode(t, seg, "n2", 12, instanceCfg(90, iv))
 	n1.start(t)
 	n2.start(t)
@@ -102,11 +109,7 @@ func TestStalledRenewalDoesNotDelayAdverts(t *testing.T) {
 func TestRemovalWaitsForRenewal(t *testing.T) {
 	seg := NewSegment()
 	iv := 30 * time.Millisecond
-	var sa *stallAddrs
-	n1 := newNodeWith(t, seg, "n1", 11, instanceCfg(100, iv), func(f *vip.FakeAddrLinker) vip.AddrLinker {
-		sa = &stallAddrs{FakeAddrLinker: f}
-		return sa
-	})
+	n1, sa := newStalledMaster(t, seg, iv)
 	n1.start(t)
 	t.Cleanup(sa.release)
 	waitFor(t, "n1 master", 2*time.Second, func() bool { return n1.state() == fsm.Master })
