@@ -189,9 +189,6 @@ func (cl *Cluster) expandGroups(r *Resource) {
 				m.thisWith = append(m.thisWith, &cp)
 			}
 		}
-		if co.group == nil {
-			co.group = r
-		}
 		co.dependent = first
 		first.thisWith = append(first.thisWith, co)
 	}
@@ -294,8 +291,8 @@ func (cl *Cluster) assignGroup(r *Resource, prefer *Node) *Node {
 	return first
 }
 
-// colocationMatch applies colocation co ("dep with primary") to dep's
-// node scores once the primary is placed.
+// primaryNode gives the node of a colocation primary and whether it is
+// assigned.
 func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 	prim := co.primary
 	if co.depRole != "" && co.depRole != dep.NextRole && !(co.depRole == RoleUnpromoted && dep.NextRole == RoleUnknown) {
@@ -312,16 +309,7 @@ func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 	if co.primRole != "" && co.primRole != prim.NextRole {
 		return
 	}
-	cl.colocationWithNode(dep, co, prim.assignedNode())
-}
-
-// colocationWithNode applies colocation co of dep with a primary assigned
-// to pn (nil: not assigned): a finite score is added where the node
-// attribute matches pn's, an INFINITY one bans every other node; with no
-// primary node, every node loses the score (an anti-colocation does
-// nothing). The change is dropped when it leaves dep no available node,
-// unless the score is infinite.
-func (cl *Cluster) colocationWithNode(dep *Resource, co *colocation, pn *Node) {
+	pn := prim.assignedNode()
 	attr := co.nodeAttr
 	if attr == "" {
 		attr = "#uname"
@@ -339,7 +327,7 @@ func (cl *Cluster) colocationWithNode(dep *Resource, co *colocation, pn *Node) {
 			continue
 		}
 		if pn == nil {
-			work[n.Name] = cib.AddScores(-co.score, s)
+			work[n.Name] = cib.AddScores(-cib.Infinity, s)
 		} else if strings.EqualFold(n.Attrs[attr], value) && n.Attrs[attr] != "" || n == pn {
 			if co.score < cib.Infinity {
 				work[n.Name] = cib.AddScores(co.score, s)
@@ -357,15 +345,6 @@ func (cl *Cluster) colocationWithNode(dep *Resource, co *colocation, pn *Node) {
 func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 	clone := co.primary
 	if clone.provisional {
-		return
-	}
-	if co.primRole == "" && co.score > -cib.Infinity && co.score < cib.Infinity {
-		// A finite colocation applies instance by instance, as with a
-		// primitive: an inactive instance takes its score back
-		// everywhere.
-		for _, inst := range clone.Children {
-			cl.colocationWithNode(dep, co, inst.assignedNode())
-		}
 		return
 	}
 	nodes := map[string]bool{}
@@ -480,10 +459,6 @@ func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr st
 		if factor < 0 && score < 0 {
 			continue
 		}
-		if cur == infinityHack {
-			// Already marked unusable by this merge.
-			continue
-		}
 		wf := factor * float64(score)
 		var w int
 		if wf < 0 {
@@ -509,7 +484,6 @@ func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr st
 		work[n.Name] = ns
 	}
 	if cl.anyAvailable(work) {
-		sortColocations(src.withThis, false)
 		for _, co := range src.withThis {
 			if !cl.hasInfluence(co) {
 				continue
@@ -564,7 +538,6 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 		cl.colocationMatch(r, co)
 		cl.noteFor(func() string { return colocationReason(co, "with", co.primary) })
 	}
-	sortColocations(r.withThis, false)
 	for _, co := range r.withThis {
 		if !cl.hasInfluence(co) {
 			continue
@@ -716,9 +689,6 @@ func (cl *Cluster) assignClone(c *Resource) {
 	for _, co := range c.thisWith {
 		cl.assign(co.primary, nil)
 	}
-	// Dependents' preferences are merged in Pacemaker's order of the
-	// "with this" list: by dependent priority, kind and id.
-	sortColocations(c.withThis, false)
 	for _, co := range c.withThis {
 		if !cl.hasInfluence(co) {
 			continue
@@ -915,14 +885,6 @@ func (cl *Cluster) assignInstance(c, inst *Resource, prefer *Node, allColoc bool
 			cp := *co
 			cp.primary = target
 			target.withThis = append(target.withThis, &cp)
-			if target != inst {
-				// "X with group": every member carries X's influence.
-				for _, m := range inst.Children[1:] {
-					cm := *co
-					cm.primary = inst
-					m.withThis = append(m.withThis, &cm)
-				}
-			}
 		}
 	}
 	if prefer != nil {

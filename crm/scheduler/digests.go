@@ -35,19 +35,21 @@ func (cl *Cluster) checkDefinitions() {
 			if !r.Managed && n.Maintenance {
 				continue // maintenanceCancels did it
 			}
-			if !historyCheckedOn(n) {
+			if !n.Maintenance && (!n.Online || n.Shutdown || n.Unclean || n.Standby) {
+				// Pacemaker checks definitions only on nodes that can
+				// run resources (or are in maintenance).
 				continue
 			}
 			ops := r.opHistory[n.Name]
 			start := 0
 			for i, op := range ops {
-				if (op.Operation == "start" || op.Operation == "migrate_from") && (op.OpStatus == execDone || op.OpStatus == execPending) {
+				if (op.Operation == "start" || op.Operation == "migrate_from") && op.OpStatus == execDone {
 					start = i
 				}
 			}
 			changed := false
 			for _, op := range ops[start:] {
-				if op.OpStatus == execCancelled || (op.OpStatus == execPending && op.Operation != "start") {
+				if op.OpStatus == execPending || op.OpStatus == execCancelled {
 					continue
 				}
 				if op.Interval == 0 && op.Operation != "monitor" && op.Operation != "start" && op.Operation != "promote" && op.Operation != "migrate_from" {
@@ -80,12 +82,6 @@ func (cl *Cluster) checkDefinitions() {
 						r.early = append(r.early, earlyAction{task: "unfence", node: n, reason: "Device parameters changed"})
 					}
 				case digest.Reload:
-					if r.startPending {
-						// A definition changed while the start was
-						// pending: a full restart instead of a reload.
-						r.early = append(r.early, earlyAction{task: "stop", node: n})
-						break
-					}
 					r.reload = true
 					r.early = append(r.early, earlyAction{task: "reload-agent", node: n})
 				case digest.Reschedule:
@@ -107,13 +103,6 @@ func (cl *Cluster) checkDefinitions() {
 			}
 		}
 	}
-}
-
-// historyCheckedOn reports whether Pacemaker checks the resource histories
-// recorded on n against the configuration: only on nodes that can run
-// resources, or are in maintenance.
-func historyCheckedOn(n *Node) bool {
-	return n.Maintenance || (n.Online && !n.Shutdown && !n.Unclean && !n.Standby)
 }
 
 type cancelOp struct {
@@ -143,8 +132,6 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 			st := cl.action(r, "start", nil, 0, false)
 			st.adoptable = true
 			st.setReason("resource definition change", true)
-		case "stop":
-			cl.action(r, "stop", e.node, 0, false)
 		case "reload-agent":
 			if r.reload {
 				cl.action(r, "reload-agent", e.node, 0, false)
@@ -180,20 +167,13 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 		cl.action(r, "lrm_delete", n, 0, false).Runnable = true
 	}
 	for _, n := range cl.Nodes {
-		if r.agentChanged[n.Name] && historyCheckedOn(n) {
+		if r.agentChanged[n.Name] {
 			if r.IsStonith {
 				cl.triggerUnfencing(n, "Device definition changed")
 			}
-			if r.runsOn(n) {
-				// The restart's stop comes first, then the clean-up.
-				cl.action(r, "stop", n, 0, false)
-			}
 			cl.action(r, "delete", n, 0, false)
-			if cl.rawFailCount(r, n) > 0 {
-				// Found while unpacking the history, before the
-				// deletion.
-				cl.action(r, "clear_failcount", n, 0, false).unpacked = true
-			}
+			// Found while unpacking the history, before the deletion.
+			cl.action(r, "clear_failcount", n, 0, false).unpacked = true
 		}
 	}
 	for _, n := range r.clearFailcount {
@@ -286,9 +266,6 @@ func (cl *Cluster) maintenanceCancels(r *Resource) {
 	maint := cl.MaintenanceMode || isTrue(r.Meta["maintenance"])
 	for _, n := range r.RunningOn {
 		if !maint && !n.Maintenance {
-			continue
-		}
-		if !historyCheckedOn(n) {
 			continue
 		}
 		ops := r.opHistory[n.Name]
