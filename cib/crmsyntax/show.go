@@ -325,6 +325,11 @@ func (w *shower) pairs(pairs []*cib.NVPair, property bool) []string {
 				}
 			}
 			if !p.HasValue && p.Value == "" {
+				// A bare name spelled like a section keyword (meta,
+				// params, op, ...) is quoted, or it would start a section.
+				if attrSectionKeyword(name) {
+					name = quoteAlways(name)
+				}
 				out = append(out, name)
 				continue
 			}
@@ -885,4 +890,14 @@ func xmlObject(el *cib.Element) object {
 
 func xmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// attrSectionKeyword reports whether a bare word in an attribute list
+// would be read as a keyword that starts another section.
+func attrSectionKeyword(w string) bool {
+	switch strings.ToLower(w) {
+	case "params", "meta", "utilization", "op", "rule", "attributes", "description", "op_params", "op_meta":
+		return true
+	}
+	return false
 }
