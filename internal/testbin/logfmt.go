@@ -3,55 +3,14 @@ package testbin
 import (
 	"bufio"
 	"fmt"
+	"github.com/gocrm/gocrm/internal/logfmt"
 	"os"
 	"strings"
 	"testing"
 )
 
-// ParseLogfmt splits one line of slog's text format (what crmd logs) into
-// its key=value pairs. A value may be double-quoted with backslash
-// escapes. When a key repeats, the first value wins: slog writes a
-// logger's own attributes (such as the logging node) before the call's.
-// It is a pure function.
-func ParseLogfmt(line string) map[string]string {
-	m := map[string]string{}
-	for i := 0; i < len(line); {
-		for i < len(line) && line[i] == ' ' {
-			i++
-		}
-		eq := strings.IndexByte(line[i:], '=')
-		if eq < 0 {
-			break
-		}
-		key := line[i : i+eq]
-		i += eq + 1
-		var val string
-		if i < len(line) && line[i] == '"' {
-			j := i + 1
-			var b strings.Builder
-			for j < len(line) && line[j] != '"' {
-				if line[j] == '\\' && j+1 < len(line) {
-					j++
-				}
-				b.WriteByte(line[j])
-				j++
-			}
-			val = b.String()
-			i = j + 1
-		} else {
-			j := strings.IndexByte(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
-			}
-			val = line[i : i+j]
-			i += j
-		}
-		if _, dup := m[key]; !dup {
-			m[key] = val
-		}
-	}
-	return m
-}
+// ParseLogfmt is logfmt.Parse (kept for the tests that call it by this name).
+var ParseLogfmt = logfmt.Parse
 
 // EachLine calls fn with every line of the file at path (lines up to
 // 1 MiB long; a log file being written may end in a partial line). The

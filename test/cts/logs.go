@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/gocrm/gocrm/internal/logfmt"
 	"io"
 	"os"
 	"strconv"
@@ -101,43 +102,6 @@ func parseEvent(node, line string) (invariant.Event, bool) {
 	return ev, true
 }
 
-// parseLogfmt splits slog text lines into key=value pairs; values may be
-// double-quoted with backslash escapes. The first occurrence of a key wins
-// (the logging node's "node" comes before the message's attributes).
-func parseLogfmt(line string) map[string]string {
-	m := map[string]string{}
-	i := 0
-	for i < len(line) {
-		for i < len(line) && line[i] == ' ' {
-			i++
-		}
-		eq := strings.IndexByte(line[i:], '=')
-		if eq < 0 {
-			break
-		}
-		key := line[i : i+eq]
-		i += eq + 1
-		var val string
-		if i < len(line) && line[i] == '"' {
-			var b strings.Builder
-			j := i + 1
-			for ; j < len(line) && line[j] != '"'; j++ {
-				if line[j] == '\\' && j+1 < len(line) {
-					j++
-				}
-				b.WriteByte(line[j])
-			}
-			val, i = b.String(), j+1
-		} else {
-			j := strings.IndexByte(line[i:], ' ')
-			if j < 0 {
-				j = len(line) - i
-			}
-			val, i = line[i:i+j], i+j
-		}
-		if _, dup := m[key]; !dup {
-			m[key] = val
-		}
-	}
-	return m
-}
+// parseLogfmt splits a crmd log line into its key=value pairs (see
+// logfmt.Parse).
+var parseLogfmt = logfmt.Parse
