@@ -83,9 +83,29 @@ names = sorted({n for i in impls if os.path.isdir(os.path.join(out, i)) for n in
 def med(rows, col):
     v = [float(r[col]) for r in rows if r[col] not in ('-', '')]
     return statistics.median(v) if v else None
+def vals(rows, col):
+    return [float(r[col]) for r in rows if r[col] not in ('-', '')]
+def perm_p(a, b):
+    # Two-sided permutation test on the difference of medians: the share of
+    # all splits of the pooled runs whose |median difference| is at least the
+    # observed one (exact below 200k splits). A large p means the two medians
+    # differ by no more than the runs' own scatter (phase, poll window).
+    import itertools, math
+    if len(a) < 2 or len(b) < 2 or math.comb(len(a) + len(b), len(a)) > 200000:
+        return None
+    obs = abs(statistics.median(a) - statistics.median(b))
+    pool, hit, tot = a + b, 0, 0
+    for idx in itertools.combinations(range(len(pool)), len(a)):
+        s = set(idx)
+        x = [pool[k] for k in idx]
+        y = [pool[k] for k in range(len(pool)) if k not in s]
+        tot += 1
+        hit += abs(statistics.median(x) - statistics.median(y)) >= obs - 1e-9
+    return hit / tot
 print('| setting | ' + ' | '.join('%s fo_http med' % i for i in impls) + ' | ' +
-      ' | '.join('%s outage med' % i for i in impls) + ' | ' + ' | '.join('%s recovered' % i for i in impls) + ' | target met |')
-print('|---' * (3 * len(impls) + 2) + '|')
+      ' | '.join('%s outage med' % i for i in impls) + ' | ' + ' | '.join('%s recovered' % i for i in impls) +
+      ' | target met | p (fo_http) |')
+print('|---' * (3 * len(impls) + 3) + '|')
 for n in names:
     rows = {i: load(i, n) for i in impls}
     if any(r is None for r in rows.values()):
@@ -99,8 +119,11 @@ for n in names:
         if n.endswith('partition') and rec['gocrm'].split('/')[0] != rec['gocrm'].split('/')[1]:
             ok += ', heal not 100%'
     f = lambda x: '-' if x is None else '%.1f' % x
-    print('| %s | %s | %s | %s | %s |' % (n, ' | '.join(f(fo[i]) for i in impls), ' | '.join(f(ou[i]) for i in impls),
-                                      ' | '.join(rec[i] for i in impls), ok))
+    pv = perm_p(vals(rows['gocrm'], 'fo_http'), vals(rows['keepalived'], 'fo_http')) if 'gocrm' in rows and 'keepalived' in rows else None
+    print('| %s | %s | %s | %s | %s | %s |' % (n, ' | '.join(f(fo[i]) for i in impls), ' | '.join(f(ou[i]) for i in impls),
+                                      ' | '.join(rec[i] for i in impls), ok, '-' if pv is None else '%.2f' % pv))
+print('p (fo_http): two-sided permutation test of the median difference over the runs of both; p above 0.05 means')
+print('the difference is within the runs\' own scatter (fault phase against the advert cycle, client poll window).')
 print()
 print('### decomposition (medians, ms): phase = fault - old master\'s last advert (when the fault hit: random, not the implementation\'s);')
 print('### adv>GARP = old master\'s last advert -> new master\'s first GARP (master down interval or skew + processing); GARP>HTTP = client poll phase')
