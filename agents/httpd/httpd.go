@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/gocrm/gocrm/agents/agent"
+	"github.com/gocrm/gocrm/internal/atomicfile"
 )
 
 // Key is the agent's registry key, ocf:gocrm:httpd.
@@ -406,13 +407,7 @@ func (a *Agent) monitorCommand(ctx context.Context, c agent.Call, cfg *config, c
 	return agent.Result{RC: agent.OK}
 }
 
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o640); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data, 0o640) }
 
 func credential(cfg *config) (*syscall.Credential, error) {
 	if cfg.user == nil {

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gocrm/gocrm/cib"
 	"github.com/gocrm/gocrm/cib/crmsyntax"
 	"github.com/gocrm/gocrm/crm/scheduler"
+	"github.com/gocrm/gocrm/internal/atomicfile"
 )
 
 // cfgSession is the configure level's pending state: the CIB as read,
@@ -577,33 +577,6 @@ func (s *Shell) cfgSave(args []string, src Source) error {
 }
 
 // WriteFileAtomic replaces path with data via a temporary file in the
-// same directory (synced, then renamed), keeping the old file's mode.
-func WriteFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	name := tmp.Name()
-	_, werr := tmp.Write(data)
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(name, mode)
-	}
-	if werr == nil {
-		werr = os.Rename(name, path)
-	}
-	if werr != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
-}
+// same directory (synced, then renamed), keeping the old file's mode (0644
+// for a new file).
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }
