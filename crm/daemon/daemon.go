@@ -309,6 +309,10 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("daemon: noderpc listener: %w", err)
 	}
+	inc, err := nextIncarnation(d.cfg.DataDir, time.Now(), d.log)
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
 	role := membership.RoleVoter
 	if d.cfg.Arbiter {
 		role = membership.RoleArbiter
@@ -316,7 +320,7 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	d.ml, err = membership.New(membership.Config{NodeName: d.cfg.Name, ClusterName: d.cfg.ClusterName,
 		BindAddr: d.cfg.BindAddr, BindPort: d.cfg.GossipPort, AdvertiseAddr: d.cfg.AdvertiseAddr,
 		AdvertisePort: d.cfg.GossipPort, Keys: d.keys, RaftAddr: d.raft.Addr(), Role: role,
-		Incarnation: uint64(time.Now().UnixNano()), FailureDetection: d.cfg.FailureDetection,
+		Incarnation: inc, FailureDetection: d.cfg.FailureDetection,
 		Logger: d.log.With("component", "membership")})
 	if err != nil {
 		return fmt.Errorf("daemon: membership: %w", err)
