@@ -86,21 +86,31 @@ def med(rows, col):
 def vals(rows, col):
     return [float(r[col]) for r in rows if r[col] not in ('-', '')]
 def perm_p(a, b):
-    # Two-sided permutation test on the difference of medians: the share of
-    # all splits of the pooled runs whose |median difference| is at least the
-    # observed one (exact below 200k splits). A large p means the two medians
-    # differ by no more than the runs' own scatter (phase, poll window).
+    # Two-sided exact permutation test of the rank sum (Mann-Whitney U):
+    # the share of all splits of the pooled runs whose rank sum is at least
+    # as far from its mean as the observed one. A large p means the two
+    # sets of runs are not told apart by more than their own scatter
+    # (fault phase against the advert cycle, client poll window).
     import itertools, math
     if len(a) < 2 or len(b) < 2 or math.comb(len(a) + len(b), len(a)) > 200000:
         return None
-    obs = abs(statistics.median(a) - statistics.median(b))
-    pool, hit, tot = a + b, 0, 0
+    pool = a + b
+    order = sorted(range(len(pool)), key=lambda k: pool[k])
+    rank = [0.0] * len(pool)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and pool[order[j + 1]] == pool[order[i]]:
+            j += 1
+        for k in order[i:j + 1]:
+            rank[k] = (i + j) / 2 + 1
+        i = j + 1
+    mean = len(a) * (len(pool) + 1) / 2
+    obs = abs(sum(rank[:len(a)]) - mean)
+    hit = tot = 0
     for idx in itertools.combinations(range(len(pool)), len(a)):
-        s = set(idx)
-        x = [pool[k] for k in idx]
-        y = [pool[k] for k in range(len(pool)) if k not in s]
         tot += 1
-        hit += abs(statistics.median(x) - statistics.median(y)) >= obs - 1e-9
+        hit += abs(sum(rank[k] for k in idx) - mean) >= obs - 1e-9
     return hit / tot
 print('| setting | ' + ' | '.join('%s fo_http med' % i for i in impls) + ' | ' +
       ' | '.join('%s outage med' % i for i in impls) + ' | ' + ' | '.join('%s recovered' % i for i in impls) +
@@ -122,7 +132,7 @@ for n in names:
     pv = perm_p(vals(rows['gocrm'], 'fo_http'), vals(rows['keepalived'], 'fo_http')) if 'gocrm' in rows and 'keepalived' in rows else None
     print('| %s | %s | %s | %s | %s | %s |' % (n, ' | '.join(f(fo[i]) for i in impls), ' | '.join(f(ou[i]) for i in impls),
                                       ' | '.join(rec[i] for i in impls), ok, '-' if pv is None else '%.2f' % pv))
-print('p (fo_http): two-sided permutation test of the median difference over the runs of both; p above 0.05 means')
+print('p (fo_http): two-sided exact rank-sum (Mann-Whitney) test over the runs of both; p above 0.05 means')
 print('the difference is within the runs\' own scatter (fault phase against the advert cycle, client poll window).')
 print()
 print('### decomposition (medians, ms): phase = fault - old master\'s last advert (when the fault hit: random, not the implementation\'s);')
