@@ -19,7 +19,10 @@
 //     time), runs different resources in parallel, drives recurring
 //     monitors from an injected Clock, cancels them before a stop, tracks
 //     pending operations, numbers calls, refuses requests from a stale DC
-//     term (ErrStaleTerm) and delivers every OpResult to one callback.
+//     term (ErrStaleTerm) and delivers every OpResult to one callback. A
+//     state change re-issued while the identical one is still in flight (a
+//     new DC repeating a pending start) joins it instead of running the
+//     agent twice; both requests get the result (Execute, Settled).
 //   - Results: OCF exit codes (agent.RC) plus Pacemaker's execution status
 //     (ExecStatus) for outcomes without a real exit code (timeout, not
 //     installed, cancelled, ...). LSB status codes are mapped as Pacemaker

@@ -51,13 +51,21 @@ type Config struct {
 	OCF, LSB, Systemd Executor
 	// OnResult receives every result (required). It is called from a
 	// single LRM goroutine, in completion order, never concurrently; it may
-	// call Execute, CancelRecurring and Pending but must not call Close.
+	// call Execute, CancelRecurring, Settled and Pending but must not call
+	// Close.
 	// A slow callback delays delivery but never blocks agent execution.
 	OnResult func(OpResult)
 	// Clock drives recurring monitors and timestamps (RealClock if nil).
 	Clock Clock
 	// Logger (discarding if nil).
 	Logger *slog.Logger
+	// HoldUntilSettled keeps a finished start, stop, promote, demote,
+	// migrate_to or migrate_from joinable (see LRM.Execute) until the
+	// consumer calls Settled for its call ID (for example once the result
+	// is recorded where a DC can read it), instead of only until its result
+	// has been handed to OnResult. An operation accepted later for the same
+	// resource ends the hold as well.
+	HoldUntilSettled bool
 }
 
 // Request asks the LRM to run one operation.
@@ -115,9 +123,12 @@ type LRM struct {
 	lastCall  int64
 	rscs      map[string]*rscQueue
 	recurring map[string]*recurringOp // by op key
-	history   map[string]rcHistory    // by op key
-	results   []OpResult              // awaiting delivery
-	stopDisp  bool
+	// settling holds, by resource, the last finished joinable run whose
+	// result is not settled yet (see Config.HoldUntilSettled).
+	settling map[string]*opRun
+	history  map[string]rcHistory // by op key
+	results  []OpResult           // awaiting delivery
+	stopDisp bool
 
 	wake         chan struct{}
 	dispatchDone chan struct{}
@@ -139,6 +150,20 @@ type opRun struct {
 	started time.Time
 	rec     *recurringOp  // non-nil for executions of a recurring monitor
 	done    chan struct{} // closed after a recurring execution completes
+	// joined are later identical requests that wait for this execution's
+	// result instead of running the agent again (see Execute).
+	joined []joinedCall
+	// result is set once the run has completed (joins then get it at once).
+	result *OpResult
+}
+
+// joinedCall is a request joined to an identical one in flight: its own
+// call ID, DC term, user data and arrival time.
+type joinedCall struct {
+	callID   int64
+	term     uint64
+	userData string
+	queued   time.Time
 }
 
 type recurringOp struct {
@@ -185,6 +210,7 @@ func New(cfg Config) (*LRM, error) {
 		systemd:      cfg.Systemd,
 		rscs:         make(map[string]*rscQueue),
 		recurring:    make(map[string]*recurringOp),
+		settling:     make(map[string]*opRun),
 		history:      make(map[string]rcHistory),
 		wake:         make(chan struct{}, 1),
 		dispatchDone: make(chan struct{}),
@@ -273,6 +299,20 @@ func validateRequest(req *Request) error {
 // and runs at once if it was waiting for its interval. Cancelled recurring
 // monitors are reported once with StatusCancelled.
 //
+// A one-shot start, stop, promote, demote, migrate_to or migrate_from that
+// is identical (see sameOperation) to the last operation accepted for the
+// resource, while that one is still queued or running, or finished but its
+// result not settled (delivered to OnResult; with Config.HoldUntilSettled,
+// passed to Settled), joins it instead of running the agent a second time:
+// a DC elected while the first request was in flight re-issues it (the CIB
+// shows it pending until the result is recorded), and these operations
+// must not run twice. The joined request gets its own call ID and a result
+// of its own (same outcome, its own term and user data, OpResult.JoinedTo
+// naming the execution), delivered right after the result of the
+// execution it joined. A different request in between (a stop between two
+// starts, a recurring monitor's execution) or changed parameters never
+// join.
+//
 // Errors: ErrStaleTerm if term is older than one already seen,
 // ErrInvalidRequest, ErrClosed.
 func (l *LRM) Execute(term uint64, req Request) (int64, error) {
@@ -319,9 +359,84 @@ func (l *LRM) Execute(term uint64, req Request) (int64, error) {
 		l.log.Debug("recurring op registered", "rsc", req.Rsc.ID, "op", key, "call", id, "term", term)
 		return id, nil
 	}
+	if carrier := l.joinableLocked(req); carrier != nil {
+		j := joinedCall{callID: id, term: term, userData: req.UserData, queued: now}
+		if carrier.result != nil {
+			l.pushLocked(joinedResult(*carrier.result, carrier, j))
+		} else {
+			carrier.joined = append(carrier.joined, j)
+		}
+		l.log.Info("op joined to the identical one in flight", "rsc", req.Rsc.ID, "op", key, "call", id,
+			"joined_to", carrier.callID, "finished", carrier.result != nil, "term", term)
+		return id, nil
+	}
 	l.enqueueLocked(&opRun{req: req, key: key, callID: id, term: term, queued: now})
 	l.log.Debug("op queued", "rsc", req.Rsc.ID, "op", key, "call", id, "term", term)
 	return id, nil
+}
+
+// joinOps are the operations a request may join instead of running again:
+// the state changes a DC records as pending and may therefore re-issue
+// after a failover. Probes, notifications and reloads always run.
+var joinOps = map[string]bool{OpStart: true, OpStop: true, OpPromote: true, OpDemote: true,
+	OpMigrateTo: true, OpMigrateFrom: true}
+
+// joinableLocked returns the one-shot run that req may join: the last
+// operation accepted for the resource (the tail of its queue, else the
+// running one, else the finished one whose result is not settled), if it
+// is identical to req. The caller holds l.mu.
+func (l *LRM) joinableLocked(req Request) *opRun {
+	if req.Interval != 0 || !joinOps[req.Op] {
+		return nil
+	}
+	var last *opRun
+	if rs, ok := l.rscs[req.Rsc.ID]; ok {
+		last = rs.running
+		if n := len(rs.queue); n > 0 {
+			last = rs.queue[n-1]
+		}
+	}
+	if last == nil {
+		last = l.settling[req.Rsc.ID]
+	}
+	if last == nil || last.rec != nil || !sameOperation(last.req, req) {
+		return nil
+	}
+	return last
+}
+
+// sameOperation reports whether two requests ask for the same operation:
+// same resource and agent, operation, interval, timeout and parameters,
+// and the same meta attributes apart from clone notification lists
+// (notify_*), which describe the transition that sent the request rather
+// than the operation. A changed definition (parameters) is a different
+// operation and runs.
+func sameOperation(a, b Request) bool {
+	if a.Rsc != b.Rsc || a.Op != b.Op || a.Interval != b.Interval || a.Timeout != b.Timeout ||
+		!maps.Equal(a.Params, b.Params) {
+		return false
+	}
+	notNotify := func(m map[string]string) map[string]string {
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			if !strings.HasPrefix(k, "notify_") {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	return maps.Equal(notNotify(a.Meta), notNotify(b.Meta))
+}
+
+// Settled ends the hold on the finished run with this call ID (see
+// Config.HoldUntilSettled): identical requests run again from now on. A
+// call ID of a joined request or of no held run is ignored.
+func (l *LRM) Settled(rsc string, callID int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r := l.settling[rsc]; r != nil && r.callID == callID {
+		delete(l.settling, rsc)
+	}
 }
 
 // CancelRecurring cancels the recurring monitor rsc/op/interval for the DC
@@ -403,12 +518,20 @@ func (l *LRM) Pending() []PendingOp {
 		out = append(out, PendingOp{Rsc: r.req.Rsc.ID, Key: r.key, Op: r.req.Op, Interval: r.req.Interval,
 			CallID: id, State: state, Since: since})
 	}
+	addJoined := func(r *opRun, state string) {
+		for _, j := range r.joined {
+			out = append(out, PendingOp{Rsc: r.req.Rsc.ID, Key: r.key, Op: r.req.Op, Interval: r.req.Interval,
+				CallID: j.callID, State: state, Since: j.queued})
+		}
+	}
 	for _, rs := range l.rscs {
 		if rs.running != nil {
 			add(rs.running, "running", rs.running.started)
+			addJoined(rs.running, "running")
 		}
 		for _, r := range rs.queue {
 			add(r, "queued", r.queued)
+			addJoined(r, "queued")
 		}
 	}
 	for _, rec := range l.recurring {
@@ -440,7 +563,11 @@ func (l *LRM) Close() error {
 	}
 	for _, rs := range l.rscs {
 		for _, r := range rs.queue {
-			l.pushLocked(l.cancelledResult(r, "lrm shutting down"))
+			res := l.cancelledResult(r, "lrm shutting down")
+			l.pushLocked(res)
+			for _, j := range r.joined {
+				l.pushLocked(joinedResult(res, r, j))
+			}
 		}
 		rs.queue = nil
 	}
@@ -461,6 +588,8 @@ func (l *LRM) Close() error {
 // enqueueLocked appends a run to its resource queue, starting a worker if
 // the resource is idle. The caller holds l.mu and has checked !l.closed.
 func (l *LRM) enqueueLocked(r *opRun) {
+	// A newer operation: the finished one is no longer the last.
+	delete(l.settling, r.req.Rsc.ID)
 	rs, ok := l.rscs[r.req.Rsc.ID]
 	if !ok {
 		rs = &rscQueue{id: r.req.Rsc.ID}
@@ -565,6 +694,26 @@ func (l *LRM) completeLocked(r *opRun, res Result, finished time.Time) {
 	l.log.Info("operation complete", "rsc", out.Rsc.ID, "op", out.Key, "call", out.CallID,
 		"rc", int(out.RC), "status", out.Status.String(), "exec_ms", out.ExecTime.Milliseconds(), "reason", out.Reason)
 	l.pushLocked(out)
+	for _, j := range r.joined {
+		l.pushLocked(joinedResult(out, r, j))
+	}
+	r.joined = nil
+	if joinOps[r.req.Op] && r.req.Interval == 0 {
+		r.result = &out
+		l.settling[r.req.Rsc.ID] = r
+	}
+}
+
+// joinedResult is the result of request j, joined to run r whose result
+// is res: the same outcome under j's identity.
+func joinedResult(res OpResult, r *opRun, j joinedCall) OpResult {
+	res.CallID, res.Term, res.UserData, res.JoinedTo = j.callID, j.term, j.userData, r.callID
+	if !r.started.IsZero() && r.started.After(j.queued) {
+		res.QueueTime = r.started.Sub(j.queued)
+	} else {
+		res.QueueTime = 0
+	}
+	return res
 }
 
 // recurringLoop runs a recurring monitor: once at once, then Interval
@@ -663,6 +812,9 @@ func (l *LRM) dispatch() {
 		l.mu.Unlock()
 		for _, r := range batch {
 			l.cfg.OnResult(r)
+			if !l.cfg.HoldUntilSettled && r.JoinedTo == 0 {
+				l.Settled(r.Rsc.ID, r.CallID)
+			}
 		}
 		if len(batch) > 0 {
 			continue

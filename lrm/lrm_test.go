@@ -130,6 +130,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with a hook adjusting the LRM's Config.
+func newFixtureWith(t *testing.T, adjust func(*Config)) *fixture {
+	t.Helper()
 	f := &fixture{res: newCollector(), agent: newTestAgent(), clock: NewFakeClock(time.Unix(1_700_000_000, 0)), dir: t.TempDir()}
 	reg := agent.NewRegistry()
 	if err := reg.Register(testKey, func(agent.Env) (agent.Agent, error) { return f.agent, nil }); err != nil {
@@ -138,7 +144,11 @@ func newFixture(t *testing.T) *fixture {
 	if err := dummy.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(Config{Node: "n1", StateDir: f.dir, Builtins: reg, OnResult: f.res.on, Clock: f.clock})
+	cfg := Config{Node: "n1", StateDir: f.dir, Builtins: reg, OnResult: f.res.on, Clock: f.clock}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	l, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

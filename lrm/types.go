@@ -118,6 +118,10 @@ type OpResult struct {
 	CallID   int64         // increasing per LRM; recurring monitors keep theirs
 	Term     uint64        // DC term of the request
 	UserData string        // Request.UserData, echoed (e.g. the transition key)
+	// JoinedTo is, for a request that joined an identical one in flight
+	// instead of running (see LRM.Execute), the call ID of the execution
+	// whose outcome this is; 0 for a result of its own.
+	JoinedTo int64
 
 	RC     agent.RC
 	Status ExecStatus

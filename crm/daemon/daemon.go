@@ -9,21 +9,28 @@
 //
 // Node life cycle: Start opens everything and joins the seeds; as soon as a
 // raft leader exists the node clears its own status section (its LRM starts
-// empty, so the DC re-probes it) and writes its node_state as online
-// (in_ccm, crmd=online, join=member, expected=member). It re-announces itself
-// whenever the CIB shows it offline while it runs (for example after the DC
-// marked it failed during a partition). Shutdown asks the DC to move its
+// empty, so the DC re-probes it; it refuses actions until then) and writes
+// its node_state as online (in_ccm, crmd=online, join=member,
+// expected=member). It re-announces itself whenever the CIB shows it
+// offline while it runs (for example after the DC marked it failed during a
+// partition) or quorum returns, keeping its history except that of the
+// resources it stopped on its own (localstop.go). Shutdown asks the DC to move its
 // resources away (transient attribute "shutdown"), stops what is left
 // locally, records the node as cleanly down, leaves the gossip and closes
 // raft. Kill simulates a crash (tests).
 //
 // Results: the node runs each action from the DC with its LRM (refusing
 // stale DC terms), records it first as pending (op-status -1, unless the
-// cluster option record-pending is false, so a DC elected meanwhile does not
-// repeat it), then records the result (lrm_rsc_op with transition key and
-// magic, call id, rc, op-status, timings and op-digest) and, on failure,
+// cluster option record-pending is false), then records the result
+// (lrm_rsc_op with transition key and magic, call id, rc, op-status,
+// timings and op-digest) and, on failure,
 // last-failure-RSC#OP_INTERVAL and fail-count-RSC#OP_INTERVAL, before
 // answering the DC. Recurring monitors are recorded when their rc changes.
+// A DC elected while an action runs sees it pending and issues it again
+// (as Pacemaker's scheduler does); the LRM joins such a request to the
+// identical execution in flight, or finished but not yet recorded (the
+// recorder settles each result once written), so the agent runs once and
+// both requests get its result (record.go).
 //
 // Arbiter nodes (Config.Arbiter) are raft voters and gossip members but not
 // CIB nodes: they never appear in <nodes> or <status>, so the scheduler can
@@ -70,6 +77,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocrm/gocrm/agents/agent"
@@ -171,6 +179,9 @@ type Daemon struct {
 	joined     chan struct{}
 	joinOnce   sync.Once
 	reannounce chan struct{}
+	// cleared is set once this crmd process has cleared the node's old
+	// status (its first announcement); actions are refused until then.
+	cleared atomic.Bool
 
 	mu         sync.Mutex
 	curDC      *dc.DC
@@ -301,7 +312,8 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	d.sec.bindRaft(d.raft)
 	d.rec = newRecorder(d)
 	d.lrm, err = lrm.New(lrm.Config{Node: d.cfg.Name, StateDir: filepath.Join(d.cfg.DataDir, "lrm"),
-		Builtins: d.cfg.Builtins, OCF: d.cfg.OCF, OnResult: d.rec.enqueue, Logger: d.log.With("component", "lrm")})
+		Builtins: d.cfg.Builtins, OCF: d.cfg.OCF, OnResult: d.rec.enqueue, Logger: d.log.With("component", "lrm"),
+		HoldUntilSettled: true})
 	if err != nil {
 		return fmt.Errorf("daemon: lrm: %w", err)
 	}
@@ -651,26 +663,28 @@ func (d *Daemon) announceLoop(ctx context.Context) {
 }
 
 func (d *Daemon) announce(ctx context.Context) error {
-	// A node with nothing running or in progress in its LRM (fresh start,
-	// or everything stopped for lack of quorum) clears its old history, so
-	// the DC probes again. A node whose LRM runs something keeps its
-	// history: clearing it would tell the DC those resources are stopped
-	// here, and the DC would start them a second time elsewhere.
-	if pending := d.lrm.Pending(); len(pending) == 0 {
-		keep := d.failuresToKeep() // failkeep.go
+	// The first announcement of a crmd process clears the node's old
+	// status (its LRM starts empty, so the DC probes again; like
+	// Pacemaker's attribute manager it starts with no failures). Actions
+	// are refused until then (handleAction), so nothing a DC starts here
+	// can lose its history to the clearing.
+	//
+	// Later announcements (quorum regained, marked offline by a DC) keep
+	// the history: a DC may have started resources here meanwhile, and a
+	// resource runs with nothing in progress in the LRM once started
+	// (before its recurring monitor is registered, or with none
+	// configured). Clearing would tell the DC, with the node cleanly down,
+	// that they are stopped here, and it would start them a second time
+	// elsewhere. Only the history of what this node stopped on its own is
+	// deleted, so that the DC probes those again (localstop.go).
+	if !d.cleared.Load() {
 		if _, err := d.raft.Apply(ctx, store.Command{Op: store.OpClearNodeStatus, Node: d.cfg.Name}.Encode()); err != nil {
 			return fmt.Errorf("clear own status: %w", err)
 		}
-		if err := d.restoreFailures(ctx, keep); err != nil {
-			return err
-		}
 		d.rec.local.take() // their history is gone with the rest
-	} else {
-		d.log.Info("re-announcing with the status kept: operations run here", "operations", len(pending))
-		// Except for what it stopped on its own meanwhile (localstop.go).
-		if err := d.forgetLocalStops(ctx); err != nil {
-			return err
-		}
+		d.cleared.Store(true)
+	} else if err := d.forgetLocalStops(ctx); err != nil {
+		return err
 	}
 	_, err := d.raft.Apply(ctx, store.Command{Op: store.OpNodeState, Node: d.cfg.Name, Attrs: map[string]string{
 		"in_ccm": "true", "crmd": "online", "join": "member", "expected": "member"}}.Encode())

@@ -14,8 +14,8 @@ import (
 // stops are never recorded (there was no quorum to record them), so the
 // CIB still shows those resources running here once quorum returns; with
 // their recurring monitors cancelled, nothing would ever notice. When the
-// node re-announces itself keeping its status (something else runs here),
-// their history is deleted so that the DC probes them again.
+// node re-announces itself (keeping the rest of its status), their history
+// is deleted so that the DC probes them again.
 //
 // Safe for concurrent use.
 type localStops struct {

@@ -46,7 +46,7 @@ func (d *Daemon) quorumLoop(ctx context.Context) {
 		if d.tn.active() {
 			// two-node-mode: the pair freezes and the fence race decides
 			// (twonode.go); nothing is applied here, so nothing is
-			// re-announced (with its status cleared) when quorum returns.
+			// re-announced when quorum returns.
 			continue
 		}
 		applied = true

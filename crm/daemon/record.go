@@ -86,6 +86,7 @@ func (r *recorder) enqueue(res lrm.OpResult) {
 		ch := r.waiters[res.CallID]
 		delete(r.waiters, res.CallID)
 		r.wmu.Unlock()
+		r.d.lrm.Settled(res.Rsc.ID, res.CallID)
 		if ch != nil {
 			ch <- noderpc.ActionResult{CallID: res.CallID, RC: int(res.RC), OpStatus: int(res.Status), Reason: res.Reason}
 		}
@@ -159,6 +160,9 @@ func (r *recorder) run(ctx context.Context) {
 			continue
 		}
 		r.record(ctx, res)
+		// Recorded: a DC planning from now on sees the result, so an
+		// identical request is a new one (the LRM stops joining it).
+		r.d.lrm.Settled(res.Rsc.ID, res.CallID)
 		r.qmu.Lock()
 		r.busy = false
 		r.qmu.Unlock()
@@ -248,13 +252,22 @@ func (r *recorder) record(ctx context.Context, res lrm.OpResult) {
 		}
 	}
 	cmds := []store.Command{{Op: store.OpRecordOp, Node: node, Resource: res.Rsc.ID, Class: k.Class, Provider: k.Provider, Type: k.Type, Attrs: attrs}}
-	if isFailure(res, target) {
+	failed := isFailure(res, target)
+	if failed {
 		fail := make(map[string]string, len(attrs))
 		for a, v := range attrs {
 			fail[a] = v
 		}
 		fail["id"] = res.Rsc.ID + "_last_failure_0"
 		cmds = append(cmds, store.Command{Op: store.OpRecordOp, Node: node, Resource: res.Rsc.ID, Class: k.Class, Provider: k.Provider, Type: k.Type, Attrs: fail})
+	}
+	switch {
+	case failed && res.JoinedTo != 0:
+		// A request joined to an identical execution (a new DC re-issued
+		// it) shares that execution's failure, counted once already.
+		r.d.log.Warn("operation failed (joined)", "op", res.Key, "rc", int(res.RC), "status", res.Status.String(),
+			"joined_to", res.JoinedTo, "reason", res.Reason)
+	case failed:
 		suffix := res.Rsc.ID + "#" + res.Op + "_" + strconv.FormatInt(interval, 10)
 		cur := r.d.store.Current()
 		count := "1"
@@ -270,7 +283,7 @@ func (r *recorder) record(ctx context.Context, res lrm.OpResult) {
 			store.Command{Op: store.OpSetNodeAttr, Node: node, Name: "last-failure-" + suffix, Value: strconv.FormatInt(now, 10), Transient: true},
 			store.Command{Op: store.OpSetNodeAttr, Node: node, Name: "fail-count-" + suffix, Value: count, Transient: true})
 		r.d.log.Warn("operation failed", "op", res.Key, "rc", int(res.RC), "status", res.Status.String(), "reason", res.Reason)
-	} else {
+	default:
 		r.d.log.Info("operation result", "op", res.Key, "rc", int(res.RC), "call", res.CallID)
 	}
 	for _, c := range cmds {
@@ -358,10 +371,18 @@ var errArbiter = errors.New("arbiter nodes run no resources")
 // split.
 var errTwoNodeWait = errors.New("two-node-mode: starting nothing until a leader lists this node and the pair is whole")
 
+// errNotAnnounced: the node refuses actions until its first announcement
+// has cleared the status of its previous incarnation (the clearing would
+// wipe their history).
+var errNotAnnounced = errors.New("node not announced yet: its old status is about to be cleared")
+
 // handleAction is the noderpc handler: run an action from the DC.
 func (d *Daemon) handleAction(ctx context.Context, req noderpc.ActionRequest) (noderpc.ActionResult, error) {
 	if d.cfg.Arbiter {
 		return noderpc.ActionResult{}, errArbiter
+	}
+	if !d.cleared.Load() {
+		return noderpc.ActionResult{}, fmt.Errorf("%s %s: %w", req.Task, req.Rsc, errNotAnnounced)
 	}
 	if req.Term < d.lrm.Term() {
 		return noderpc.ActionResult{}, fmt.Errorf("term %d < %d: %w", req.Term, d.lrm.Term(), noderpc.ErrStaleTerm)

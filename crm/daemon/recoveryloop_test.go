@@ -147,8 +147,8 @@ func TestStartFailingEverywhereStops(t *testing.T) {
 		t.Errorf("status lists %d failed starts of bad, want 3:\n%s", n, out)
 	}
 	// A node that re-announces itself (as after quorum returns) while its
-	// crmd keeps running clears its history but keeps its failure counts:
-	// no new attempt there.
+	// crmd keeps running keeps its history and failure counts: no new
+	// attempt there.
 	var idle string
 	for _, n := range names {
 		if on := runningOn(dc, "good"); len(on) == 1 && on[0] != n {
