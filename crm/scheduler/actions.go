@@ -36,8 +36,6 @@ type Action struct {
 
 	before []*edge // orderings where this action is "then"
 	after  []*edge // orderings where this action is "first"
-	// link marks a node-less optional action that only carries orderings.
-	link bool
 	// printAlways puts an optional action in the graph anyway.
 	printAlways bool
 	// adoptable marks a node-less action created before assignment.
@@ -140,7 +138,7 @@ func (cl *Cluster) findAction(r *Resource, task string, n *Node) *Action {
 	if r == nil {
 		return nil
 	}
-	if a := r.actions[actionMapKey(task, n, 0)]; a != nil && !a.link {
+	if a := r.actions[actionMapKey(task, n, 0)]; a != nil {
 		return a
 	}
 	return nil
@@ -149,7 +147,7 @@ func (cl *Cluster) findAction(r *Resource, task string, n *Node) *Action {
 func (cl *Cluster) findActions(r *Resource, task string) []*Action {
 	var out []*Action
 	for _, a := range r.actionList {
-		if a.Task == task && a.Interval == 0 && !a.link && a.key == "" {
+		if a.Task == task && a.Interval == 0 && a.key == "" {
 			out = append(out, a)
 		}
 	}
@@ -363,6 +361,11 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 	// others stop.
 	r.stopUnexpected = clean > 1 && r.MultipleActive == "stop_unexpected" &&
 		roleRank(r.NextRole) > roleRank(RoleStopped) && r.Assigned != nil && r.runsOn(r.Assigned)
+	if r.startPending && r.Assigned != nil {
+		// The start already in progress is in the graph, so that what
+		// must follow it waits for it.
+		cl.action(r, "start", r.Assigned, 0, true).printAlways = true
+	}
 	role := r.Role
 	if role == RoleStarted && r.Parent != nil && r.Top().Promotable {
 		role = RoleUnpromoted
@@ -407,15 +410,7 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 	// Then to the next role.
 	cur = role
 	for cur != r.NextRole {
-		var next string
-		if roleRank(r.NextRole) < roleRank(cur) {
-			next = stepDown(cur)
-			if roleRank(next) < roleRank(r.NextRole) {
-				next = r.NextRole
-			}
-		} else {
-			next = stepUp(cur, r.NextRole)
-		}
+		next := roleToward(cur, r.NextRole)
 		if next == cur {
 			break
 		}
@@ -423,6 +418,39 @@ func (cl *Cluster) createPrimitiveActions(r *Resource) {
 		cur = next
 	}
 	cl.createRecurring(r)
+}
+
+// roleToward returns the role that comes right after from on the way to
+// the target role, as Pacemaker's role matrix has it: a promoted resource
+// is demoted first, and an unpromoted one reaches Started only through
+// Stopped. (An unknown target role steps down one role; from an unknown
+// role the target is reached at once.)
+func roleToward(from, to string) string {
+	switch to {
+	case RoleStopped, RoleStarted, RoleUnpromoted, RolePromoted:
+	default:
+		return stepDown(from)
+	}
+	switch from {
+	case RoleStopped:
+		if to == RoleUnpromoted || to == RolePromoted {
+			return RoleUnpromoted
+		}
+		return to
+	case RoleStarted:
+		return to
+	case RoleUnpromoted:
+		if to == RoleStarted {
+			return RoleStopped
+		}
+		return to
+	case RolePromoted:
+		if to == RolePromoted {
+			return to
+		}
+		return RoleUnpromoted
+	}
+	return to
 }
 
 func stepDown(role string) string {
@@ -468,6 +496,7 @@ func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bo
 			}
 			if !r.Managed {
 				st.Runnable = false
+				st.Optional = true
 			}
 		}
 	case from == RoleStopped:
@@ -475,7 +504,8 @@ func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bo
 			return
 		}
 		st := cl.action(r, "start", n, 0, true)
-		if st.Runnable && !optional {
+		if st.Runnable && !optional && r.Managed {
+			// (An unmanaged resource's start stays optional.)
 			st.Optional = false
 		}
 		cl.orderVsUnfence(r, n, st, ordImpliesThen)
@@ -488,11 +518,11 @@ func (cl *Cluster) transition(r *Resource, from, to string, n *Node, optional bo
 			cl.action(r, "promote", n, 0, optional)
 		}
 	case from == RolePromoted:
-		node := n
-		if len(r.RunningOn) > 0 {
-			node = r.RunningOn[0]
+		// Pacemaker demotes on every node the resource is active on.
+		if len(r.RunningOn) == 0 && n != nil {
+			cl.action(r, "demote", n, 0, optional)
 		}
-		if node != nil {
+		for _, node := range r.RunningOn {
 			cl.action(r, "demote", node, 0, optional)
 		}
 	}
@@ -545,6 +575,14 @@ func (cl *Cluster) createActiveRecurring(r *Resource) {
 			}
 		}
 		m := cl.action(r, "monitor", r.Assigned, op.Interval, optional)
+		if !r.Managed {
+			// An unmanaged resource's monitor is not ordered after its
+			// start; it takes the start's runnability as it is now.
+			if start != nil && !start.Runnable {
+				m.Runnable = false
+			}
+			continue
+		}
 		if start != nil {
 			cl.order(start, m, ordImpliesThen|ordRunnableLeft)
 		}
@@ -675,7 +713,7 @@ func (a *Action) Inputs() []*Action {
 
 // InGraph reports whether the action is part of the executable transition
 // graph: required and runnable.
-func (a *Action) InGraph() bool { return (!a.Optional || a.printAlways) && a.Runnable && !a.link }
+func (a *Action) InGraph() bool { return (!a.Optional || a.printAlways) && a.Runnable }
 
 // GraphActions returns the actions of the transition graph in creation order.
 func (t *Transition) GraphActions() []*Action {

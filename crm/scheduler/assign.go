@@ -189,6 +189,9 @@ func (cl *Cluster) expandGroups(r *Resource) {
 				m.thisWith = append(m.thisWith, &cp)
 			}
 		}
+		if co.group == nil {
+			co.group = r
+		}
 		co.dependent = first
 		first.thisWith = append(first.thisWith, co)
 	}
@@ -291,8 +294,8 @@ func (cl *Cluster) assignGroup(r *Resource, prefer *Node) *Node {
 	return first
 }
 
-// primaryNode gives the node of a colocation primary and whether it is
-// assigned.
+// colocationMatch applies colocation co ("dep with primary") to dep's
+// node scores once the primary is placed.
 func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 	prim := co.primary
 	if co.depRole != "" && co.depRole != dep.NextRole && !(co.depRole == RoleUnpromoted && dep.NextRole == RoleUnknown) {
@@ -309,7 +312,16 @@ func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 	if co.primRole != "" && co.primRole != prim.NextRole {
 		return
 	}
-	pn := prim.assignedNode()
+	cl.colocationWithNode(dep, co, prim.assignedNode())
+}
+
+// colocationWithNode applies colocation co of dep with a primary assigned
+// to pn (nil: not assigned): a finite score is added where the node
+// attribute matches pn's, an INFINITY one bans every other node; with no
+// primary node, every node loses the score (an anti-colocation does
+// nothing). The change is dropped when it leaves dep no available node,
+// unless the score is infinite.
+func (cl *Cluster) colocationWithNode(dep *Resource, co *colocation, pn *Node) {
 	attr := co.nodeAttr
 	if attr == "" {
 		attr = "#uname"
@@ -327,7 +339,7 @@ func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 			continue
 		}
 		if pn == nil {
-			work[n.Name] = cib.AddScores(-cib.Infinity, s)
+			work[n.Name] = cib.AddScores(-co.score, s)
 		} else if strings.EqualFold(n.Attrs[attr], value) && n.Attrs[attr] != "" || n == pn {
 			if co.score < cib.Infinity {
 				work[n.Name] = cib.AddScores(co.score, s)
@@ -345,6 +357,15 @@ func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 	clone := co.primary
 	if clone.provisional {
+		return
+	}
+	if co.primRole == "" && co.score > -cib.Infinity && co.score < cib.Infinity {
+		// A finite colocation applies instance by instance, as with a
+		// primitive: an inactive instance takes its score back
+		// everywhere.
+		for _, inst := range clone.Children {
+			cl.colocationWithNode(dep, co, inst.assignedNode())
+		}
 		return
 	}
 	nodes := map[string]bool{}
@@ -459,6 +480,10 @@ func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr st
 		if factor < 0 && score < 0 {
 			continue
 		}
+		if cur == infinityHack {
+			// Already marked unusable by this merge.
+			continue
+		}
 		wf := factor * float64(score)
 		var w int
 		if wf < 0 {
@@ -484,6 +509,7 @@ func (cl *Cluster) addColocatedScores(r *Resource, nodes map[string]int, attr st
 		work[n.Name] = ns
 	}
 	if cl.anyAvailable(work) {
+		sortColocations(src.withThis, false)
 		for _, co := range src.withThis {
 			if !cl.hasInfluence(co) {
 				continue
@@ -538,6 +564,7 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 		cl.colocationMatch(r, co)
 		cl.noteFor(func() string { return colocationReason(co, "with", co.primary) })
 	}
+	sortColocations(r.withThis, false)
 	for _, co := range r.withThis {
 		if !cl.hasInfluence(co) {
 			continue
@@ -689,6 +716,9 @@ func (cl *Cluster) assignClone(c *Resource) {
 	for _, co := range c.thisWith {
 		cl.assign(co.primary, nil)
 	}
+	// Dependents' preferences are merged in Pacemaker's order of the
+	// "with this" list: by dependent priority, kind and id.
+	sortColocations(c.withThis, false)
 	for _, co := range c.withThis {
 		if !cl.hasInfluence(co) {
 			continue
@@ -885,6 +915,14 @@ func (cl *Cluster) assignInstance(c, inst *Resource, prefer *Node, allColoc bool
 			cp := *co
 			cp.primary = target
 			target.withThis = append(target.withThis, &cp)
+			if target != inst {
+				// "X with group": every member carries X's influence.
+				for _, m := range inst.Children[1:] {
+					cm := *co
+					cm.primary = inst
+					m.withThis = append(m.withThis, &cm)
+				}
+			}
 		}
 	}
 	if prefer != nil {

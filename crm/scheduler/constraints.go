@@ -30,6 +30,9 @@ type colocation struct {
 	// member other than the first: it only bans the member from nodes
 	// where the primary is not (the first member carries the rest).
 	excludeOnly bool
+	// group is the group a "group with X" colocation was written for,
+	// once it is moved to the group's first member (nil otherwise).
+	group *Resource
 }
 
 // ordering flags
@@ -466,6 +469,13 @@ func sortColocations(list []*colocation, primary bool) {
 		a, b := list[i].primary, list[j].primary
 		if !primary {
 			a, b = list[i].dependent, list[j].dependent
+			// A group's colocation sorts as the group's.
+			if g := list[i].group; g != nil {
+				a = g
+			}
+			if g := list[j].group; g != nil {
+				b = g
+			}
 		}
 		if a.Priority != b.Priority {
 			return a.Priority > b.Priority

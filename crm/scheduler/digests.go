@@ -35,21 +35,19 @@ func (cl *Cluster) checkDefinitions() {
 			if !r.Managed && n.Maintenance {
 				continue // maintenanceCancels did it
 			}
-			if !n.Maintenance && (!n.Online || n.Shutdown || n.Unclean || n.Standby) {
-				// Pacemaker checks definitions only on nodes that can
-				// run resources (or are in maintenance).
+			if !historyCheckedOn(n) {
 				continue
 			}
 			ops := r.opHistory[n.Name]
 			start := 0
 			for i, op := range ops {
-				if (op.Operation == "start" || op.Operation == "migrate_from") && op.OpStatus == execDone {
+				if (op.Operation == "start" || op.Operation == "migrate_from") && (op.OpStatus == execDone || op.OpStatus == execPending) {
 					start = i
 				}
 			}
 			changed := false
 			for _, op := range ops[start:] {
-				if op.OpStatus == execPending || op.OpStatus == execCancelled {
+				if op.OpStatus == execCancelled || (op.OpStatus == execPending && op.Operation != "start") {
 					continue
 				}
 				if op.Interval == 0 && op.Operation != "monitor" && op.Operation != "start" && op.Operation != "promote" && op.Operation != "migrate_from" {
@@ -82,6 +80,12 @@ func (cl *Cluster) checkDefinitions() {
 						r.early = append(r.early, earlyAction{task: "unfence", node: n, reason: "Device parameters changed"})
 					}
 				case digest.Reload:
+					if r.startPending {
+						// A definition changed while the start was
+						// pending: a full restart instead of a reload.
+						r.early = append(r.early, earlyAction{task: "stop", node: n})
+						break
+					}
 					r.reload = true
 					r.early = append(r.early, earlyAction{task: "reload-agent", node: n})
 				case digest.Reschedule:
@@ -103,6 +107,13 @@ func (cl *Cluster) checkDefinitions() {
 			}
 		}
 	}
+}
+
+// historyCheckedOn reports whether Pacemaker checks the resource histories
+// recorded on n against the configuration: only on nodes that can run
+// resources, or are in maintenance.
+func historyCheckedOn(n *Node) bool {
+	return n.Maintenance || (n.Online && !n.Shutdown && !n.Unclean && !n.Standby)
 }
 
 type cancelOp struct {
@@ -132,6 +143,8 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 			st := cl.action(r, "start", nil, 0, false)
 			st.adoptable = true
 			st.setReason("resource definition change", true)
+		case "stop":
+			cl.action(r, "stop", e.node, 0, false)
 		case "reload-agent":
 			if r.reload {
 				cl.action(r, "reload-agent", e.node, 0, false)
@@ -167,13 +180,20 @@ func (cl *Cluster) earlyDefinitionActions(r *Resource) {
 		cl.action(r, "lrm_delete", n, 0, false).Runnable = true
 	}
 	for _, n := range cl.Nodes {
-		if r.agentChanged[n.Name] {
+		if r.agentChanged[n.Name] && historyCheckedOn(n) {
 			if r.IsStonith {
 				cl.triggerUnfencing(n, "Device definition changed")
 			}
+			if r.runsOn(n) {
+				// The restart's stop comes first, then the clean-up.
+				cl.action(r, "stop", n, 0, false)
+			}
 			cl.action(r, "delete", n, 0, false)
-			// Found while unpacking the history, before the deletion.
-			cl.action(r, "clear_failcount", n, 0, false).unpacked = true
+			if cl.rawFailCount(r, n) > 0 {
+				// Found while unpacking the history, before the
+				// deletion.
+				cl.action(r, "clear_failcount", n, 0, false).unpacked = true
+			}
 		}
 	}
 	for _, n := range r.clearFailcount {
@@ -266,6 +286,9 @@ func (cl *Cluster) maintenanceCancels(r *Resource) {
 	maint := cl.MaintenanceMode || isTrue(r.Meta["maintenance"])
 	for _, n := range r.RunningOn {
 		if !maint && !n.Maintenance {
+			continue
+		}
+		if !historyCheckedOn(n) {
 			continue
 		}
 		ops := r.opHistory[n.Name]

@@ -42,7 +42,7 @@ func summaryOnly(a *Action) bool {
 	}
 	for _, p := range a.Rsc.Primitives() {
 		for _, x := range p.actionList {
-			if x.Task == task && x.Interval == 0 && !x.Optional && !x.link && !x.isNotification() {
+			if x.Task == task && x.Interval == 0 && !x.Optional && !x.isNotification() {
 				return false
 			}
 		}

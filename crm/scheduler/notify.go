@@ -102,7 +102,7 @@ func (cl *Cluster) createNotifyBoundaries(r *Resource) {
 	busy := map[string]bool{}
 	for _, p := range r.Primitives() {
 		for _, a := range p.actionList {
-			if a.Interval != 0 || a.Optional || a.link || a.key != "" {
+			if a.Interval != 0 || a.Optional || a.key != "" {
 				continue
 			}
 			switch a.Task {
@@ -234,7 +234,7 @@ func (cl *Cluster) collectNotifyData(r *Resource, n *notifyOps) {
 			active = append(active, e)
 		}
 		for _, a := range p.actionList {
-			if a.Optional || a.Node == nil || a.Interval != 0 || a.key != "" || a.link {
+			if a.Optional || a.Node == nil || a.Interval != 0 || a.key != "" {
 				continue
 			}
 			if !a.Runnable && !(a.Task == "stop" && a.Node.Unclean) {
@@ -361,7 +361,7 @@ func (cl *Cluster) createInstanceNotifications(p *Resource, n *notifyOps) {
 	if (n.task == "stop" || n.task == "demote") && p.Role != RoleStopped && p.Active() {
 		var stop *Action
 		for _, a := range p.actionList {
-			if a.Task == "stop" && a.Interval == 0 && !a.link && a.key == "" {
+			if a.Task == "stop" && a.Interval == 0 && a.key == "" {
 				stop = a
 				break
 			}
@@ -381,7 +381,7 @@ func (cl *Cluster) createInstanceNotifications(p *Resource, n *notifyOps) {
 		start := cl.findAction(p, "start", p.Assigned)
 		if start == nil {
 			for _, a := range p.actionList {
-				if a.Task == "start" && a.Interval == 0 && !a.link {
+				if a.Task == "start" && a.Interval == 0 {
 					start = a
 					break
 				}
@@ -483,7 +483,7 @@ func (cl *Cluster) notifyAfterFencing(r *Resource, n *Node, f *Action) {
 			}
 			var pstop *Action
 			for _, a := range p.actionList {
-				if a.Task == "stop" && a.Interval == 0 && !a.link && a.key == "" {
+				if a.Task == "stop" && a.Interval == 0 && a.key == "" {
 					pstop = a
 					break
 				}
@@ -515,7 +515,7 @@ func notifySourceOptional(done *Action) bool {
 			continue
 		}
 		for _, a := range p.actionList {
-			if a.Task == task && a.Interval == 0 && !a.Optional && !a.link && !a.isNotification() {
+			if a.Task == task && a.Interval == 0 && !a.Optional && !a.isNotification() {
 				return false
 			}
 		}

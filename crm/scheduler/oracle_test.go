@@ -25,19 +25,11 @@ const casesDir = "testdata/cases"
 // skipped with its diagnosis so the suite stays green while the bug is open;
 // once the case matches, the test fails until its entry is removed.
 var knownBugs = map[string]string{
-	"failed-stop-no-fencing": "A (target-role=Stopped) has a failed stop on node2 and " +
-		"fencing is disabled, so A is blocked; 'B then A' makes B's stop wait for A's stop " +
-		"(inverse order), which is unrunnable. Pacemaker keeps an unrunnable A stop and " +
-		"propagates it: want 'Stop B ( node2 ) blocked'; we print 'Move B ( node2 -> node1 )'",
 	"group-unmanaged-member": "G = gA, gB (is-managed=false), gC, banned from node1 where " +
 		"all run: want 'Stop gC ( node1 ) due to required gB start', got 'Stop gC ( node1 ) " +
 		"due to node availability'. Pacemaker's scores show gC still gets 0 on node1 (we " +
 		"-INFINITY) and gB 0 on node2, i.e. gC is assigned and only stopped by propagation " +
 		"from the blocked unmanaged gB",
-	"clone-group-order-stopped-first": "CL1 (target-role=Stopped) then CLG (clone of group " +
-		"m1, m2) then CL3: every stop is right, but the second member's stop names the first " +
-		"member's stop ('Stop m2:0 ( node1 ) due to required m1:0 stop') where Pacemaker names " +
-		"its start ('due to required m1:0 start'); the suite's cloned-group-stop shows the same",
 }
 
 // knownScoreBugs lists cases whose primitive allocation scores differ from

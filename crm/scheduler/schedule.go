@@ -143,7 +143,9 @@ func (cl *Cluster) internalOrderings() {
 			for _, a := range cl.findActions(r, "start") {
 				cl.order(stop, a, ordOptional|ordImpliesThen|ordRestart)
 			}
-			if d := cl.findAction(r, "demote", n); d != nil {
+			// Every demote precedes every stop (a multiply active
+			// promoted resource demotes everywhere before stopping).
+			for _, d := range cl.findActions(r, "demote") {
 				cl.order(d, stop, ordImpliesFirst)
 			}
 		}
@@ -171,15 +173,8 @@ func (cl *Cluster) internalOrderings() {
 		cl.order(stopped, start, ordOptional)
 		cl.order(start, running, ordRunnableLeft)
 		cl.order(stop, stopped, ordRunnableLeft)
-		var prev *Resource
+		var prev, lastActive *Resource
 		for i, c := range r.Children {
-			if r.Kind == cib.KindGroup && c.Kind == cib.KindPrimitive && len(cl.findActions(c, "stop")) == 0 {
-				// Keyed orderings create the missing "then" action: an
-				// optional, node-less stop that only links the chain.
-				l := cl.action(c, "stop", nil, 0, true)
-				l.Runnable = true
-				l.link = true
-			}
 			cStart, cStop := childAction(cl, c, "start"), childAction(cl, c, "stop")
 			cRunning, cStopped := childDone(cl, c, "start"), childDone(cl, c, "stop")
 			if r.Kind == cib.KindClone {
@@ -235,6 +230,19 @@ func (cl *Cluster) internalOrderings() {
 							cl.order(f, t, ordOptional|ordRestart)
 						}
 					}
+				}
+				if len(c.RunningOn) > 0 {
+					// A partially active group stops in sequence: past
+					// the inactive members, a member stops before the
+					// last active one before it.
+					if ordered && prev != nil && len(prev.RunningOn) == 0 && lastActive != nil {
+						for _, f := range cStop {
+							for _, t := range childAction(cl, lastActive, "stop") {
+								cl.order(f, t, ordOptional)
+							}
+						}
+					}
+					lastActive = c
 				}
 			}
 			if r.Kind == cib.KindClone && r.Promotable {
@@ -301,13 +309,7 @@ func childAction(cl *Cluster, r *Resource, task string) []*Action {
 		}
 		return nil
 	}
-	if out := cl.findActions(r, task); len(out) > 0 {
-		return out
-	}
-	if l := r.actions[actionMapKey(task, nil, 0)]; l != nil && l.link {
-		return []*Action{l}
-	}
-	return nil
+	return cl.findActions(r, task)
 }
 
 // childDone returns the "done" actions (running/stopped) of a child.
@@ -461,7 +463,7 @@ func (cl *Cluster) interleaveInhibit(o *ordering) bool {
 			}
 		}
 		if !found {
-			cl.inhibit(ti)
+			cl.inhibit(ti, cl.findAction(o.then, o.thenAction, nil))
 			changed = true
 		}
 	}
@@ -469,14 +471,53 @@ func (cl *Cluster) interleaveInhibit(o *ordering) bool {
 }
 
 // inhibit unassigns a resource after actions were created: it will not
-// start, and stops where it runs.
-func (cl *Cluster) inhibit(r *Resource) {
+// start, and stops where it runs. Pacemaker unassigns an instance when it
+// first updates the "then" clone's action of the interleaved ordering,
+// so until the propagation reaches at (if not nil), the instance's
+// actions keep their flags (see applyInhibitions).
+func (cl *Cluster) inhibit(r *Resource, at *Action) {
 	for _, p := range r.Primitives() {
 		if p.Assigned != nil {
 			p.Assigned.numAssigned--
 		}
 		p.Assigned = nil
 		p.NextRole = RoleStopped
+	}
+	if r.Kind != cib.KindPrimitive {
+		r.Assigned = nil
+		r.NextRole = RoleStopped
+	}
+	if at == nil {
+		cl.inhibitActions(r)
+		return
+	}
+	if cl.inhibited == nil {
+		cl.inhibited = map[*Action][]*Resource{}
+	}
+	cl.inhibited[at] = append(cl.inhibited[at], r)
+}
+
+// applyInhibitions changes the actions of the instances inhibited at a
+// (all of them if a is nil), once.
+func (cl *Cluster) applyInhibitions(a *Action) {
+	if a != nil {
+		for _, r := range cl.inhibited[a] {
+			cl.inhibitActions(r)
+		}
+		delete(cl.inhibited, a)
+		return
+	}
+	for _, at := range cl.Actions {
+		if len(cl.inhibited[at]) > 0 {
+			cl.applyInhibitions(at)
+		}
+	}
+}
+
+// inhibitActions makes an unassigned resource's starts unrunnable and its
+// stops required.
+func (cl *Cluster) inhibitActions(r *Resource) {
+	for _, p := range r.Primitives() {
 		for _, a := range p.actionList {
 			switch a.Task {
 			case "start", "promote":
@@ -492,10 +533,6 @@ func (cl *Cluster) inhibit(r *Resource) {
 				a.Runnable = false
 			}
 		}
-	}
-	if r.Kind != cib.KindPrimitive {
-		r.Assigned = nil
-		r.NextRole = RoleStopped
 	}
 }
 
@@ -549,6 +586,11 @@ func (cl *Cluster) scheduleFencing() {
 					}
 					if needsFencing {
 						cl.order(f, a, ordImpliesThen)
+						if top := r.Top(); a.Task == "stop" && top != r {
+							// The fence also precedes the stop of the
+							// resource's top-level collective.
+							cl.order(f, cl.findAction(top, "stop", nil), ordOptional)
+						}
 					}
 				}
 			}
@@ -585,6 +627,11 @@ func (cl *Cluster) scheduleFencing() {
 		cl.nextActionID++
 		cl.Actions = append(cl.Actions, d)
 		for _, r := range n.Running {
+			if cl.MaintenanceMode || isTrue(r.Meta["maintenance"]) || n.Maintenance || (!r.Managed && !r.Blocked) {
+				// Resources in maintenance, or unmanaged but not
+				// blocked, are left alone and do not hold the shutdown.
+				continue
+			}
 			for _, a := range r.actionList {
 				if a.Node == n && a.Task == "stop" {
 					cl.order(a, d, ordOptional|ordRunnableLeft)
@@ -650,7 +697,21 @@ func (cl *Cluster) propagate() {
 	for i := len(cl.Actions) - 1; i >= 0; i-- {
 		cl.updateAction(cl.Actions[i], 0)
 	}
-	// Settle anything the depth-first pass left (deep chains, children).
+	cl.applyInhibitions(nil)
+	// Settle anything the depth-first pass left (collective summaries,
+	// deep chains): first more passes of the same kind until the flags
+	// stop changing, then edge by edge.
+	for iter := 0; iter < 100; iter++ {
+		before := cl.flagSnapshot()
+		cl.refreshOneOrMore()
+		cl.refreshCollective()
+		for i := len(cl.Actions) - 1; i >= 0; i-- {
+			cl.updateAction(cl.Actions[i], 0)
+		}
+		if cl.flagSnapshot() == before {
+			break
+		}
+	}
 	for iter := 0; iter < 1000; iter++ {
 		changed := cl.refreshOneOrMore()
 		for _, a := range cl.Actions {
@@ -670,6 +731,23 @@ func (cl *Cluster) propagate() {
 			break
 		}
 	}
+}
+
+// flagSnapshot encodes every action's optional and runnable flags, to
+// tell whether a propagation pass changed any.
+func (cl *Cluster) flagSnapshot() string {
+	b := make([]byte, 0, len(cl.Actions))
+	for _, a := range cl.Actions {
+		x := byte('a')
+		if a.Optional {
+			x++
+		}
+		if a.Runnable {
+			x += 2
+		}
+		b = append(b, x)
+	}
+	return string(b)
 }
 
 // blockColocated makes the starts of mandatory colocation dependents
@@ -726,44 +804,59 @@ func (cl *Cluster) blockColocated() bool {
 }
 
 func (cl *Cluster) updateAction(a *Action, depth int) {
-	if depth > 64 {
+	// Updates recurse only on changes, which are finite, but a flag one
+	// rule restores and another clears again could recurse forever.
+	if depth > 5000 {
 		return
 	}
-	// Most recent ordering first, except that unfencing goes before the
-	// rest: a start waiting for its node's unfencing names it as the
-	// reason even when another ordering also requires the start.
-	// A change of a itself reaches its successors once all its inputs
-	// are applied (Pacemaker updates "then" actions that way); a change
-	// of an input is followed at once.
-	tOpt, tRun := a.Optional, a.Runnable
+	// Pacemaker's order (pcmk__update_action_for_orderings): the
+	// orderings into a, most recent first, except that unfencing goes
+	// before the rest (a start waiting for its node's unfencing names it
+	// as the reason even when another ordering also requires the start).
+	// A changed first action is followed at once (see pullEdge); if an
+	// ordering changed a itself, a is updated again and then the actions
+	// ordered after it, most recent ordering first.
+	if len(cl.inhibited[a]) > 0 {
+		cl.applyInhibitions(a)
+	}
+	changed := false
 	if cl.Unfencing {
 		for i := len(a.before) - 1; i >= 0; i-- {
-			if e := a.before[i]; isUnfence(e.first) {
-				cl.pullEdge(a, e, depth)
+			if e := a.before[i]; isUnfence(e.first) && cl.pullEdge(a, e, depth) {
+				changed = true
 			}
 		}
 	}
 	for i := len(a.before) - 1; i >= 0; i-- {
-		if e := a.before[i]; !cl.Unfencing || !isUnfence(e.first) {
-			cl.pullEdge(a, e, depth)
+		if e := a.before[i]; (!cl.Unfencing || !isUnfence(e.first)) && cl.pullEdge(a, e, depth) {
+			changed = true
 		}
 	}
-	if a.Optional != tOpt || a.Runnable != tRun {
-		for _, e2 := range a.after {
-			cl.updateAction(e2.then, depth+1)
-		}
+	if changed {
+		cl.updateAction(a, depth+1)
+		cl.updateAfter(a, depth+1)
+	}
+}
+
+// updateAfter updates the actions ordered after a, most recent ordering
+// first.
+func (cl *Cluster) updateAfter(a *Action, depth int) {
+	for i := len(a.after) - 1; i >= 0; i-- {
+		cl.updateAction(a.after[i].then, depth)
 	}
 }
 
 func isUnfence(a *Action) bool { return a.Task == "stonith" && a.FenceAction == "on" }
 
-// pullEdge applies one ordering into its "then" action a and follows a
-// change of the first action depth-first (updateAction follows a's).
-func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) {
+// pullEdge applies one ordering into its "then" action a and reports
+// whether the ordering changed a (or, for a collective a, one of its
+// children's actions). Flags a collective action only takes from its
+// children's (summariseCollective) are no change. A changed member or
+// instance action is updated at once, as Pacemaker does so that
+// "X_stop then X_start" reaches cloned groups; a changed first action
+// has the actions ordered after it updated, then itself.
+func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) bool {
 	f := e.first
-	// A collective first action is summarised from its children before
-	// its flags are noted (applyEdge summarises it again): only what the
-	// ordering itself changes in f is followed from here.
 	if f.Rsc != nil && f.Rsc.Kind != cib.KindPrimitive {
 		cl.summariseCollective(f)
 	}
@@ -774,38 +867,48 @@ func (cl *Cluster) pullEdge(a *Action, e *edge, depth int) {
 		// promote is), as Pacemaker's flags for an ordering are.
 		cl.summariseCollective(a)
 	}
-	if cl.applyEdge(f, a, e.flags) {
-		cl.applyEdge(f, a, e.flags)
+	aOpt, aRun := a.Optional, a.Runnable
+	cl.applyEdge(f, a, e.flags)
+	changed := a.Optional != aOpt || a.Runnable != aRun
+	if changed && a.Rsc != nil && a.Rsc.Parent != nil {
+		cl.updateAction(a, depth+1)
 	}
-	if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive {
-		cl.pushToChildren(f, a, e.flags, depth)
+	if a.Rsc != nil && a.Rsc.Kind != cib.KindPrimitive && cl.pushToChildren(f, a, e.flags, depth) {
+		changed = true
 	}
 	if f.Optional != fOpt || f.Runnable != fRun {
+		cl.updateAfter(f, depth+1)
 		cl.updateAction(f, depth+1)
 	}
+	return changed
 }
 
 // pushToChildren applies an ordering whose "then" is a collective action to
 // the matching action of each child, with the same first action, and
-// follows any change depth-first.
-func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) {
+// reports whether one changed. A changed child action is updated at once;
+// for a clone, the actions ordered after it are updated next.
+func (cl *Cluster) pushToChildren(f, t *Action, flags int, depth int) bool {
+	anyChanged := false
 	cl.eachChildAction(f, t, flags, func(c *Resource, ca *Action, cf int) {
 		opt, run := ca.Optional, ca.Runnable
 		if cl.applyToChild(f, ca, cf) {
 			cl.applyToChild(f, ca, cf)
 		}
-		if c.Kind != cib.KindPrimitive {
-			cl.pushToChildren(f, ca, flags, depth)
-		}
-		if ca.Optional != opt || ca.Runnable != run {
-			// The child's other inputs are applied before its change
-			// goes on to its successors.
+		changed := ca.Optional != opt || ca.Runnable != run
+		if changed {
 			cl.updateAction(ca, depth+1)
-			for _, e2 := range ca.after {
-				cl.updateAction(e2.then, depth+1)
+		}
+		if c.Kind != cib.KindPrimitive && cl.pushToChildren(f, ca, flags, depth+1) {
+			changed = true
+		}
+		if changed {
+			anyChanged = true
+			if t.Rsc.Kind == cib.KindClone {
+				cl.updateAfter(ca, depth+1)
 			}
 		}
 	})
+	return anyChanged
 }
 
 func (cl *Cluster) updateEdge(e *edge) bool {
@@ -908,46 +1011,10 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 			changed = true
 		}
 	}
-	if flags&ordAsymmetric != 0 && t.Rsc != nil && !f.Runnable && t.Runnable {
-		r := t.Rsc
-		irrelevant := false
-		if !r.Active() && t.Task == "stop" {
-			irrelevant = true
-		}
-		if r.Kind == cib.KindPrimitive && r.Active() && t.Task == "start" && t.Optional && len(r.RunningOn) == 1 && r.RunningOn[0] == t.Node {
-			irrelevant = true
-		}
-		if !irrelevant {
-			implyUnrunnable(t, f)
-			changed = true
-		}
-	}
-	if e.flags&ordImpliesFirst != 0 && !cl.optionalFor(t, f) && f.Optional && !summaryOnly(f) {
-		if implyRequired(f, t) {
-			changed = true
-		}
-	}
+	// Pacemaker's order of the ordering types: implies-then, restart,
+	// implies-first, runnable-left, asymmetric, then the printing flags.
 	if e.flags&ordImpliesThen != 0 && t.Optional && !cl.optionalFor(f, t) {
 		if implyRequired(t, f) {
-			changed = true
-		}
-	}
-	if e.flags&ordImpliesThenPrinted != 0 && !f.Optional && f.Runnable && !t.printAlways {
-		t.printAlways = true
-		changed = true
-	}
-	if e.flags&ordImpliesFirstPrinted != 0 && !t.Optional && !f.printAlways {
-		f.printAlways = true
-		changed = true
-	}
-	if e.flags&ordRunnableLeft != 0 && t.Runnable && !f.Runnable {
-		if implyUnrunnable(t, f) {
-			changed = true
-		}
-	}
-	if e.flags&(ordImpliesThen|ordImpliesFirst) != 0 && !f.Optional && !f.Runnable && t.Runnable && f.Rsc != nil && !f.Rsc.Managed && f.Task == "stop" {
-		// A blocked stop of an unmanaged resource blocks what must follow it.
-		if implyUnrunnable(t, f) {
 			changed = true
 		}
 	}
@@ -967,6 +1034,44 @@ func (cl *Cluster) applyEdge(f, t *Action, flags int) bool {
 				changed = true
 			}
 		}
+	}
+	if e.flags&ordImpliesFirst != 0 && !cl.optionalFor(t, f) && f.Optional && !summaryOnly(f) {
+		if implyRequired(f, t) {
+			changed = true
+		}
+	}
+	if e.flags&ordRunnableLeft != 0 && t.Runnable && !f.Runnable {
+		if implyUnrunnable(t, f) {
+			changed = true
+		}
+	}
+	if flags&ordAsymmetric != 0 && t.Rsc != nil && !f.Runnable && t.Runnable {
+		r := t.Rsc
+		irrelevant := false
+		if !r.Active() && t.Task == "stop" {
+			irrelevant = true
+		}
+		if r.Kind == cib.KindPrimitive && r.Active() && t.Task == "start" && t.Optional && len(r.RunningOn) == 1 && r.RunningOn[0] == t.Node {
+			irrelevant = true
+		}
+		if !irrelevant {
+			implyUnrunnable(t, f)
+			changed = true
+		}
+	}
+	if e.flags&ordImpliesThenPrinted != 0 && !f.Optional && f.Runnable && !t.printAlways {
+		t.printAlways = true
+		changed = true
+	}
+	if e.flags&ordImpliesFirstPrinted != 0 && !t.Optional && !f.printAlways {
+		f.printAlways = true
+		changed = true
+	}
+	if e.flags&(ordImpliesThen|ordImpliesFirst|ordRestart) != 0 && !f.Runnable && t.Runnable && f.Rsc != nil && !f.Rsc.Managed && f.Rsc.Blocked && f.Task == "stop" {
+		// A blocked stop of an unmanaged resource blocks what must follow
+		// it (Pacemaker gives no reason for this one).
+		t.Runnable = false
+		changed = true
 	}
 	return changed
 }
@@ -1156,6 +1261,44 @@ func (cl *Cluster) actionItem(change string, r *Resource, role, nextRole string,
 	return strings.TrimRight(fmt.Sprintf("%-8s   %-5s   ( %s )%s", change, r.ID, details, reason), " ")
 }
 
+// groupOrderingRunnable reports whether a group's action counts as
+// runnable for an ordering, as Pacemaker derives a group action's flags
+// from its members rather than from the action itself: a group's start
+// (stop, promote, demote) is runnable unless some member lacks the action
+// (a stop or demote never is), while its "running" ("stopped", ...) is
+// runnable only if every member's action is.
+func (cl *Cluster) groupOrderingRunnable(ga *Action) bool {
+	task := ga.Task
+	if t, ok := doneToTask[task]; ok {
+		task = t
+	}
+	for _, m := range ga.Rsc.Children {
+		ma := cl.firstChildAction(m, task)
+		if ma == nil {
+			if task != "stop" && task != "demote" {
+				return false
+			}
+			continue
+		}
+		if task != ga.Task && !ma.Runnable {
+			return false
+		}
+	}
+	return true
+}
+
+// firstChildAction returns a child's first action for task: a primitive's
+// first real one, a collective's own pseudo action.
+func (cl *Cluster) firstChildAction(c *Resource, task string) *Action {
+	if c.Kind != cib.KindPrimitive {
+		return cl.findAction(c, task, nil)
+	}
+	for _, x := range cl.findActions(c, task) {
+		return x
+	}
+	return nil
+}
+
 var doneToTask = map[string]string{"running": "start", "stopped": "stop", "promoted": "promote", "demoted": "demote"}
 
 // refreshCollective recomputes group/clone pseudo-action flags from their
@@ -1194,9 +1337,6 @@ func (cl *Cluster) summariseCollective(a *Action) (changed, anyRunnable bool) {
 		var ca *Action
 		if c.Kind == cib.KindPrimitive {
 			for _, x := range cl.findActions(c, task) {
-				if x.link {
-					continue
-				}
 				ca = x
 				break
 			}
@@ -1236,7 +1376,11 @@ func (cl *Cluster) summariseCollective(a *Action) (changed, anyRunnable bool) {
 			a.Optional = false
 			changed = true
 		}
-		if ca.Runnable {
+		if r.Kind == cib.KindClone && c.Kind == cib.KindGroup {
+			if cl.groupOrderingRunnable(ca) {
+				anyRunnable = true
+			}
+		} else if ca.Runnable {
 			anyRunnable = true
 		}
 		if r.Kind == cib.KindGroup && task != a.Task && a.Runnable && !ca.Runnable {

@@ -351,14 +351,54 @@ func (cl *Cluster) sameAsLastFailure(r *Resource, n *Node, op *cib.LRMOp) bool {
 	return lf != nil && op.Interval > 0 && lf.Operation == op.Operation && lf.Interval == op.Interval
 }
 
-// historyLess orders a resource's operation history: by call id; an
-// operation and its last_failure entry share one, and then the later
-// last-rc-change is the newer result (as Pacemaker sorts).
+// historyLess orders a resource's operation history as Pacemaker sorts
+// it: by call id; an operation and its last_failure entry share one, and
+// then the later last-rc-change is the newer result. A pending operation
+// (call id -1) is placed by the transitions that recorded the two
+// operations (transition-magic): after the other one when both come from
+// the same transition or from different controllers, else in transition
+// order (transition -1, a shutdown's, last).
 func historyLess(a, b *cib.LRMOp) bool {
-	if a.CallID != b.CallID || a.CallID < 0 {
-		return a.CallID < b.CallID
+	switch {
+	case a.CallID == -1 && b.CallID == -1:
+		return false
+	case a.CallID >= 0 && a.CallID < b.CallID:
+		return true
+	case b.CallID >= 0 && a.CallID > b.CallID:
+		return false
+	case b.CallID >= 0 && a.CallID == b.CallID:
+		return a.LastRCChange >= 0 && a.LastRCChange < b.LastRCChange
 	}
-	return a.LastRCChange >= 0 && a.LastRCChange < b.LastRCChange
+	aUUID, aID, aOK := magicTransition(a)
+	bUUID, bID, bOK := magicTransition(b)
+	switch {
+	case !aOK || !bOK:
+		return false
+	case aUUID != bUUID || aID == bID:
+		return b.CallID == -1
+	case aID >= 0 && aID < bID, bID == -1:
+		return true
+	}
+	return false
+}
+
+// magicTransition decodes the controller uuid and transition number from
+// an operation's transition-magic ("status:rc;action:transition:rc:uuid").
+func magicTransition(op *cib.LRMOp) (uuid string, id int, ok bool) {
+	m := op.TransitionMagic
+	i := strings.IndexByte(m, ';')
+	if i < 0 {
+		return "", 0, false
+	}
+	f := strings.Split(m[i+1:], ":")
+	if len(f) < 4 {
+		return "", 0, false
+	}
+	id, err := strconv.Atoi(f[1])
+	if err != nil {
+		return "", 0, false
+	}
+	return f[3], id, true
 }
 
 // sortedHistory returns ops in history order. The result is read only: it
@@ -503,7 +543,11 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 	onFail := ""
 	failed := false
 	for _, op := range ops {
-		if !(op.OpStatus != execPending && op.RCCode != targetRCOrDefault(op) && cl.failureExpired(r, n, op)) {
+		// A probe's result is the state, never a failure, so it cannot
+		// expire either.
+		probeResult := op.Operation == "monitor" && op.Interval == 0 && (op.OpStatus == execDone || op.OpStatus == execError) &&
+			(op.RCCode == rcNotRunning || op.RCCode == rcOK || op.RCCode == rcRunningPromoted)
+		if probeResult || !(op.OpStatus != execPending && op.RCCode != targetRCOrDefault(op) && cl.failureExpired(r, n, op)) {
 			known = true
 		}
 		if op.OpStatus == execPending {
@@ -520,6 +564,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 				}
 			}
 			r.PendingOp = op.Operation
+			if op.Operation == "start" {
+				r.startPending = true
+			}
 			continue
 		}
 		target := targetRC(op)
@@ -621,6 +668,12 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 			r.hardBan(n)
 		case 6: // not configured: fatal everywhere
 			r.stopFailed["fatal"] = true
+		}
+		if op.Operation == "stop" && rc >= 2 && rc <= 5 && !cl.canFence(n) {
+			// A stop that failed hard where fencing cannot recover it
+			// leaves nothing to try: the resource is blocked.
+			r.Managed = false
+			r.Blocked = true
 		}
 		of := cl.onFailFor(r, op)
 		r.failNodes[n.Name] = true

@@ -142,6 +142,7 @@ type Resource struct {
 	Orphan         bool
 	Blocked        bool
 	PendingOp      string
+	startPending   bool            // a start is still in progress
 	knownOn        map[string]bool // nodes with any history (probed)
 	failNodes      map[string]bool // nodes with failed ops (for crm_mon)
 	lastFailure    map[string]*cib.LRMOp
@@ -310,6 +311,11 @@ type Cluster struct {
 	// (nil: none), for mapping history entries to instances.
 	baseClone        map[string]*Resource
 	stoppedRecurring []*Action
+	// inhibited holds, per collective action of an interleaved "then"
+	// clone, the instances an interleaved ordering unassigned: their
+	// actions change when the propagation reaches that action (see
+	// inhibit).
+	inhibited map[*Action][]*Resource
 }
 
 // Warnings returns the configuration problems noticed while scheduling.

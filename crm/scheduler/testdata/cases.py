@@ -731,3 +731,77 @@ case("clone-group-order-stopped-first",
                 clone("CLG", group("G", [prim("m1"), prim("m2")])), clone("CL3", prim("cC"))],
      constraints=[order("o1", "CL1", "CLG"), order("o2", "CLG", "CL3")],
      status={n: [("cA", "running"), ("m1", "running"), ("m2", "running"), ("cC", "running")] for n in N3})
+
+# --- propagation order, recovery and history details (scheduler fidelity
+# fixes of 2026-11-24)
+# A stop that failed hard (rc 5) where fencing cannot help blocks the
+# resource; B, ordered after it, cannot stop either.
+case("failed-stop-hard-blocked", resources=[prim("A"), prim("B")],
+     constraints=[order("o1", "B", "A"), loc("l1", "B", "node2", "-INFINITY")],
+     status=merge(probed(["A", "B"], ["node1", "node3"]),
+                  {"node2": [("A", "failed-stop-hard"), ("B", "running")]}))
+# A partially active ordered group stops in sequence past its inactive
+# member (m3 stops before m1).
+case("group-partial-stop-sequence", resources=[group("G", [prim("m1"), prim("m2"), prim("m3")])],
+     constraints=[loc("l1", "G", "node1", "-INFINITY")],
+     status=merge(probed(["m1", "m2", "m3"], ["node2", "node3"]),
+                  {"node1": [("m1", "running"), ("m2", "stopped"), ("m3", "running")]}))
+# A plain primitive found promoted on one node and running on another:
+# demoted everywhere, stopped everywhere, started on one node.
+case("multiactive-promoted-primitive",
+     resources=[prim("P", typ="Stateful", monitor=False)],
+     status=merge({"node3": [("P", "stopped", {"typ": "Stateful"})]},
+                  {"node1": [("P", "probe-promoted", {"typ": "Stateful"})],
+                   "node2": [("P", "probe-running", {"typ": "Stateful"})]}))
+# A start still in progress is in the graph: its monitor waits for it.
+case("pending-start-monitor", resources=[prim("A")],
+     status=merge(probed(["A"], ["node2", "node3"]), {"node1": [("A", "pending-start")]}))
+# A resource found running by an old probe is not probed again when a
+# failure-timeout expires (a probe's result is no failure).
+case("probe-found-active-expired", resources=[prim("A", monitor=False)],
+     rsc_defaults={"failure-timeout": "60"},
+     status=merge(probed(["A"], ["node2", "node3"]),
+                  {"node1": [("A", "probe-running", {"last": EXEC - 86400})]}))
+# A clone merges its dependents' preferences in id order: Ag (sticky on
+# node2) before Zg (banned from node2), which marks node2 unusable (score 1).
+def dependents_merge_case(name, z, a):
+    """Zg = [z] banned from node2, Ag = a (sticky on node2), both with CL."""
+    case(name,
+         resources=[group("Zg", [prim(z)]), group("Ag", [prim(x) for x in a]), clone("CL", prim("cA"))],
+         rsc_defaults={"resource-stickiness": "100"},
+         constraints=[colo("c1", "Zg", "CL", "1000"), colo("c2", "Ag", "CL", "1000"),
+                      loc("l1", "Zg", "node2", "-INFINITY")],
+         status=merge(probed([z] + a, ["node3"]),
+                      {"node1": [(z, "running")] + [(x, "stopped") for x in a] + [("cA", "running")],
+                       "node2": [(z, "stopped")] + [(x, "running") for x in a] + [("cA", "running")],
+                       "node3": [("cA", "running")]}))
+
+
+dependents_merge_case("clone-dependents-merge-order", "z1", ["a1", "a2"])
+# The same, sorted by the groups' ids (Ag before Zg) although their first
+# members sort the other way (b1 before y1).
+dependents_merge_case("clone-dependents-merge-group-id", "b1", ["y1", "y2"])
+# In maintenance mode, resources on a node shutting down do not hold its
+# shutdown.
+case("shutdown-maintenance-mode", resources=[prim("A")],
+     props={"maintenance-mode": "true"},
+     status=merge(probed(["A"], ["node2", "node3"]),
+                  {"node1": [("A", "running")], ("attrs", "node1"): {"shutdown": str(EXEC - 10)}}))
+# A finite colocation with a clone applies instance by instance: an
+# inactive instance (clone-max 3, node3 in standby) takes its score back
+# from every node.
+case("colocation-clone-inactive-instance",
+     resources=[clone("CL", prim("cA"), {"clone-max": "3"}), prim("P")],
+     node_attrs={"node3": {"standby": "on"}},
+     constraints=[colo("c1", "P", "CL", "100")],
+     status=merge(probed(["cA", "P"], N3)))
+# A group restarted by an ordering, with a stopped member between running
+# ones: the stopped member has no stop, so nothing links the stops through
+# it and the last member restarts because of the ordering itself.
+case("group-restart-past-stopped-member",
+     resources=[prim("P"), group("G", [prim("m1"), prim("m2"), prim("m3"), prim("m4")])],
+     constraints=[order("o1", "P", "G"), loc("l1", "P", "node1", "100")],
+     rsc_defaults={"resource-stickiness": "100"},
+     status=merge(probed(["P", "m1", "m2", "m3", "m4"], ["node2", "node3"]),
+                  {"node1": [("P", "stopped"), ("m1", "running"), ("m2", "stopped"), ("m3", "running"),
+                             ("m4", "stopped")]}))

@@ -77,8 +77,20 @@ def op(rid, node, task, interval, rc, target=None, last=None, digest=True):
         opid, name, task, key, rc, key, node, cid, rc, interval, lrc, dig)
 
 
+def pending_op(rid, node, task):
+    """An operation still in progress (call id -1, op-status -1)."""
+    key = "0:1:0:%s" % UUID
+    name = "%s_%s_0" % (rid.split(":")[0], task)
+    return ('<lrm_rsc_op id="%s" operation_key="%s" operation="%s" crm-debug-origin="do_update_resource" '
+            'crm_feature_set="3.16.1" transition-key="%s" transition-magic="-1:193;%s" exit-reason="" '
+            'on_node="%s" call-id="-1" rc-code="193" op-status="-1" interval="0" last-rc-change="%d" '
+            'exec-time="0" queue-time="0" op-digest="%s"/>') % (
+        name, name, task, key, key, node, EXEC - 60, D0)
+
+
 def lrm(rid, node, state, cls="ocf", prov="pacemaker", typ="Dummy", last=None):
-    """state: running | stopped | failed-monitor | failed-start | failed-stop | running-nomon | promoted"""
+    """state: running | stopped | failed-monitor | failed-start | failed-stop | running-nomon | promoted |
+    failed-stop-hard (stop rc 5) | probe-running | probe-promoted (found by a probe) | pending-start"""
     ops = []
     base = rid
     if state == "stopped":
@@ -98,6 +110,15 @@ def lrm(rid, node, state, cls="ocf", prov="pacemaker", typ="Dummy", last=None):
     elif state == "failed-stop":
         ops.append(op(base, node, "start", 0, 0))
         ops.append(op(base, node, "stop", 0, 1, target=0, last=last))
+    elif state == "failed-stop-hard":
+        ops.append(op(base, node, "start", 0, 0))
+        ops.append(op(base, node, "stop", 0, 5, target=0, last=last))
+    elif state == "probe-running":
+        ops.append(op(base, node, "monitor", 0, 0, target=7, last=last))
+    elif state == "probe-promoted":
+        ops.append(op(base, node, "monitor", 0, 8, target=7, last=last))
+    elif state == "pending-start":
+        ops.append(pending_op(base, node, "start"))
     else:
         raise ValueError(state)
     provattr = ' provider="%s"' % prov if prov else ""
