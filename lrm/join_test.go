@@ -89,7 +89,8 @@ func TestJoinIdenticalInFlight(t *testing.T) {
 	waitFor(t, func() bool {
 		f.lrm.mu.Lock()
 		defer f.lrm.mu.Unlock()
-		return f.lrm.settling["r"] == nil
+		r := f.lrm.settling["r"]
+		return r == nil || r.settled
 	})
 	f.exec(t, 2, "r", OpStart, 0)
 	g.waitEntered(t, OpStart)
@@ -272,7 +273,8 @@ func TestJoinFinishedUntilDelivered(t *testing.T) {
 	waitFor(t, func() bool {
 		f.lrm.mu.Lock()
 		defer f.lrm.mu.Unlock()
-		return f.lrm.settling["r"] == nil
+		r := f.lrm.settling["r"]
+		return r == nil || r.settled
 	})
 	f.exec(t, 2, "r", OpStart, 0)
 	if r := f.res.next(t); r.JoinedTo != 0 {
@@ -280,5 +282,84 @@ func TestJoinFinishedUntilDelivered(t *testing.T) {
 	}
 	if n := f.agent.count(OpStart); n != 2 {
 		t.Fatalf("start ran %d times, want 2", n)
+	}
+}
+
+// TestJoinSettledWhenReissued: after its result is settled (recorded), a
+// start is still joined by an identical request that names it in Reissues
+// (a DC that planned on the CIB from just before the result was recorded,
+// which showed this execution pending), but not by one naming another
+// execution or none, nor once another operation was accepted.
+func TestJoinSettledWhenReissued(t *testing.T) {
+	f := newFixtureWith(t, func(c *Config) { c.HoldUntilSettled = true })
+	req := startReq(map[string]string{"a": "1"}, "old-dc")
+	req.Tag = "1:5:0:old"
+	first, err := f.lrm.Execute(1, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.res.next(t)
+	f.lrm.Settled("r", first)
+	reissue := func(term uint64, reissues string) OpResult {
+		t.Helper()
+		r := startReq(map[string]string{"a": "1"}, "new-dc")
+		r.Tag, r.Reissues = "1:1:0:new", reissues
+		if _, err := f.lrm.Execute(term, r); err != nil {
+			t.Fatal(err)
+		}
+		return f.res.next(t)
+	}
+	if r := reissue(2, "1:5:0:old"); r.JoinedTo != first || r.RC != agent.OK || r.UserData != "new-dc" {
+		t.Fatalf("re-issue of the recorded start: %+v", r)
+	}
+	if n := f.agent.count(OpStart); n != 1 {
+		t.Fatalf("start ran %d times, want 1", n)
+	}
+	if r := reissue(2, "1:4:0:other"); r.JoinedTo != 0 {
+		t.Fatalf("re-issue naming another execution joined: %+v", r)
+	}
+	if n := f.agent.count(OpStart); n != 2 {
+		t.Fatalf("start ran %d times, want 2", n)
+	}
+	// The run above is now the last one; a stop ends every join.
+	f.exec(t, 2, "r", OpStop, 0)
+	f.res.next(t)
+	if r := reissue(3, "1:1:0:new"); r.JoinedTo != 0 {
+		t.Fatalf("re-issue across a stop joined: %+v", r)
+	}
+}
+
+// TestJoinSettledAfterTwoFailovers: DC 2 re-issued a running start (its
+// request joined the run and was recorded pending under its own key);
+// DC 3, planning on that record after the result was settled, names DC 2's
+// key: it still gets the one execution's result.
+func TestJoinSettledAfterTwoFailovers(t *testing.T) {
+	f := newFixtureWith(t, func(c *Config) { c.HoldUntilSettled = true })
+	g := newGate(f)
+	req := func(tag, reissues string) Request {
+		r := startReq(map[string]string{"a": "1"}, tag)
+		r.Tag, r.Reissues = tag, reissues
+		return r
+	}
+	first, err := f.lrm.Execute(1, req("k1", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.waitEntered(t, OpStart)
+	if _, err := f.lrm.Execute(2, req("k2", "k1")); err != nil {
+		t.Fatal(err)
+	}
+	close(g.release)
+	f.res.next(t)
+	f.res.next(t)
+	f.lrm.Settled("r", first)
+	if _, err := f.lrm.Execute(3, req("k3", "k2")); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.res.next(t); r.JoinedTo != first || r.UserData != "k3" {
+		t.Fatalf("DC 3's re-issue: %+v", r)
+	}
+	if n := f.agent.count(OpStart); n != 1 {
+		t.Fatalf("start ran %d times, want 1", n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -82,6 +83,11 @@ type Request struct {
 	// UserData is echoed in every OpResult of the request (the DC puts its
 	// transition key here).
 	UserData string
+	// Tag identifies the request to a later one that re-issues it (the
+	// daemon uses the DC's transition key); Reissues is the Tag of the
+	// earlier request this one repeats, if the requester knows it (a new DC
+	// re-issuing an operation it saw recorded pending). See Execute.
+	Tag, Reissues string
 }
 
 // PendingOp describes an operation the LRM has accepted but not finished.
@@ -123,8 +129,9 @@ type LRM struct {
 	lastCall  int64
 	rscs      map[string]*rscQueue
 	recurring map[string]*recurringOp // by op key
-	// settling holds, by resource, the last finished joinable run whose
-	// result is not settled yet (see Config.HoldUntilSettled).
+	// settling holds, by resource, the last finished joinable run until
+	// another operation is accepted for the resource; once settled
+	// (Config.HoldUntilSettled) only requests re-issuing its Tag join it.
 	settling map[string]*opRun
 	history  map[string]rcHistory // by op key
 	results  []OpResult           // awaiting delivery
@@ -155,6 +162,11 @@ type opRun struct {
 	joined []joinedCall
 	// result is set once the run has completed (joins then get it at once).
 	result *OpResult
+	// settled is set by Settled: identical requests run again, unless
+	// they name in Reissues this run's Tag or that of a request joined to
+	// it (tags).
+	settled bool
+	tags    []string
 }
 
 // joinedCall is a request joined to an identical one in flight: its own
@@ -309,9 +321,12 @@ func validateRequest(req *Request) error {
 // must not run twice. The joined request gets its own call ID and a result
 // of its own (same outcome, its own term and user data, OpResult.JoinedTo
 // naming the execution), delivered right after the result of the
-// execution it joined. A different request in between (a stop between two
-// starts, a recurring monitor's execution) or changed parameters never
-// join.
+// execution it joined. After its result is settled, an identical request
+// still joins it if its Reissues names the run's Tag: the requester planned
+// on a state that showed this very execution in flight (a DC that read the
+// CIB just before the result was recorded). A different request in between
+// (a stop between two starts, a recurring monitor's execution) or changed
+// parameters never join.
 //
 // Errors: ErrStaleTerm if term is older than one already seen,
 // ErrInvalidRequest, ErrClosed.
@@ -361,6 +376,9 @@ func (l *LRM) Execute(term uint64, req Request) (int64, error) {
 	}
 	if carrier := l.joinableLocked(req); carrier != nil {
 		j := joinedCall{callID: id, term: term, userData: req.UserData, queued: now}
+		if req.Tag != "" {
+			carrier.tags = append(carrier.tags, req.Tag)
+		}
 		if carrier.result != nil {
 			l.pushLocked(joinedResult(*carrier.result, carrier, j))
 		} else {
@@ -397,12 +415,20 @@ func (l *LRM) joinableLocked(req Request) *opRun {
 		}
 	}
 	if last == nil {
-		last = l.settling[req.Rsc.ID]
+		if r := l.settling[req.Rsc.ID]; r != nil && (!r.settled || r.reissuedBy(req)) {
+			last = r
+		}
 	}
 	if last == nil || last.rec != nil || !sameOperation(last.req, req) {
 		return nil
 	}
 	return last
+}
+
+// reissuedBy reports whether req names this run, or a request joined to
+// it, as the one it re-issues (a DC may have seen either recorded pending).
+func (r *opRun) reissuedBy(req Request) bool {
+	return req.Reissues != "" && (req.Reissues == r.req.Tag || slices.Contains(r.tags, req.Reissues))
 }
 
 // sameOperation reports whether two requests ask for the same operation:
@@ -429,13 +455,15 @@ func sameOperation(a, b Request) bool {
 }
 
 // Settled ends the hold on the finished run with this call ID (see
-// Config.HoldUntilSettled): identical requests run again from now on. A
+// Config.HoldUntilSettled): identical requests run again from now on,
+// except those that name the run's Tag in Reissues (it stays the
+// resource's last run until another operation is accepted for it). A
 // call ID of a joined request or of no held run is ignored.
 func (l *LRM) Settled(rsc string, callID int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if r := l.settling[rsc]; r != nil && r.callID == callID {
-		delete(l.settling, rsc)
+		r.settled = true
 	}
 }
 

@@ -30,7 +30,10 @@
 // (as Pacemaker's scheduler does); the LRM joins such a request to the
 // identical execution in flight, or finished but not yet recorded (the
 // recorder settles each result once written), so the agent runs once and
-// both requests get its result (record.go).
+// both requests get its result (record.go). A DC that planned on the CIB
+// from just before the result was recorded names the pending record's
+// transition key (ActionRequest.PendingKey), and its request joins that
+// execution even after the result is recorded.
 //
 // Arbiter nodes (Config.Arbiter) are raft voters and gossip members but not
 // CIB nodes: they never appear in <nodes> or <status>, so the scheduler can

@@ -446,6 +446,7 @@ func (d *Daemon) handleAction(ctx context.Context, req noderpc.ActionRequest) (n
 		Timeout:  time.Duration(req.TimeoutMS) * time.Millisecond,
 		Params:   req.Params, Meta: req.Meta,
 		UserData: ud.encode(),
+		Tag:      req.TransitionKey, Reissues: req.PendingKey,
 	}
 	if op != lrm.OpMonitor && op != lrm.OpNotify && op != lrm.OpReload && !isFalse(crmOption(d.store.Current(), "record-pending")) {
 		d.recordPending(ctx, req, agent.Key{Class: req.Class, Provider: req.Provider, Type: req.Type})

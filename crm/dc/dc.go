@@ -127,6 +127,9 @@ type DC struct {
 	eng          *transition.Engine
 	actions      map[int]*scheduler.Action
 	baseline     uint64
+	// planned is the CIB the running transition was computed from (its
+	// pending operations are what execute may re-issue).
+	planned      *cib.CIB
 	touched      map[string]bool // node + "\x00" + rsc of the running transition's actions
 	lastKeys     string
 	repeats      int
@@ -538,6 +541,7 @@ func (d *DC) schedule(ctx context.Context, now time.Time) time.Duration {
 		}
 	}
 	d.baseline = d.fingerprint(cur)
+	d.planned = cur
 	d.log.Info("transition started", "transition", d.transitionID, "actions", real, "summary", tr.Summary)
 	return recheck
 }
@@ -554,11 +558,11 @@ func (d *DC) drive(ctx context.Context, now time.Time) {
 	}
 	for _, id := range d.eng.Dispatch(now) {
 		a := d.actions[id]
-		cur := d.cfg.Store.Current()
+		cur, planned := d.cfg.Store.Current(), d.planned
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			ok, err := d.execute(ctx, cur, a)
+			ok, err := d.execute(ctx, cur, planned, a)
 			select {
 			case d.results <- actionDone{id: id, ok: ok, err: err}:
 			case <-ctx.Done():
@@ -670,7 +674,7 @@ func (d *DC) onlineMembers() []string {
 }
 
 // execute runs one graph action to completion.
-func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bool, error) {
+func (d *DC) execute(ctx context.Context, cur, planned *cib.CIB, a *scheduler.Action) (bool, error) {
 	node := ""
 	if a.Node != nil {
 		node = a.Node.Name
@@ -745,6 +749,7 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 			req.Meta[strings.ReplaceAll(k, "-", "_")] = v
 		}
 		req.TargetRC = targetRC(a)
+		req.PendingKey = pendingKey(planned, node, req.Rsc, a.Task, a.Interval)
 		if a.Task == "cancel" {
 			req.CancelTask = "monitor"
 		} else if in, err := digestInput(cur, nil, a); err == nil {
@@ -785,6 +790,31 @@ func (d *DC) execute(ctx context.Context, cur *cib.CIB, a *scheduler.Action) (bo
 		return true, nil
 	}
 	return res.Succeeded(req.TargetRC), nil
+}
+
+// pendingKey returns the transition key of the pending record (op-status
+// -1) of rsc's one-shot task on node in the CIB the transition was planned
+// on, or "" if there is none: the DC is then re-issuing an operation it saw
+// in flight (a DC elected while it ran), which the node must not run twice.
+func pendingKey(planned *cib.CIB, node, rsc, task string, interval int64) string {
+	if planned == nil || interval != 0 {
+		return ""
+	}
+	ns := nodeState(planned, node)
+	if ns == nil {
+		return ""
+	}
+	for _, lr := range ns.Resources {
+		if lr.ID != rsc {
+			continue
+		}
+		for _, op := range lr.Ops {
+			if op.OpStatus == -1 && op.Operation == task && op.Interval == 0 {
+				return op.TransitionKey
+			}
+		}
+	}
+	return ""
 }
 
 // trackInflight registers cancel as an RPC in progress on node; the

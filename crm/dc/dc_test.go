@@ -190,6 +190,62 @@ func TestDCStartsResource(t *testing.T) {
 	}
 }
 
+// TestDCReissuesPendingStartWithItsKey: a DC elected while a start runs
+// (the CIB shows it pending) issues it again, as Pacemaker's scheduler
+// does, naming the pending record's transition key so that the node can
+// answer with that execution's result instead of starting twice.
+func TestDCReissuesPendingStartWithItsKey(t *testing.T) {
+	const oldKey = "3:1:0:0f0f0f0f-old-dc"
+	x := strings.Replace(baseCIB, `<node_state id="b" uname="b" in_ccm="true" crmd="online" join="member" expected="member"/>`,
+		`<node_state id="b" uname="b" in_ccm="true" crmd="online" join="member" expected="member"><lrm id="b"><lrm_resources>
+<lrm_resource id="d1" class="ocf" provider="gocrm" type="Dummy">
+<lrm_rsc_op id="d1_last_0" operation_key="d1_start_0" operation="start" crm-debug-origin="do_update_resource" crm_feature_set="3.16.1"
+ transition-key="`+oldKey+`" transition-magic="-1:193;`+oldKey+`" call-id="-1" rc-code="193" op-status="-1" interval="0" on_node="b"/>
+</lrm_resource></lrm_resources></lrm></node_state>`, 1)
+	c, err := cib.Parse([]byte(x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r, nodes, members := setup(t)
+	st := store.New(c)
+	r.st, nodes.raft = st, r
+	d, err := New(Config{Node: "a", Term: 7, Store: st, Raft: r, Members: members, Sender: nodes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	var start *noderpc.ActionRequest
+	deadline := time.Now().Add(10 * time.Second)
+	for start == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		nodes.mu.Lock()
+		for i := range nodes.reqs {
+			if nodes.reqs[i].Task == "start" {
+				q := nodes.reqs[i]
+				start = &q
+			}
+		}
+		nodes.mu.Unlock()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if start == nil {
+		t.Fatalf("pending start not re-issued; requests %+v", nodes.reqs)
+	}
+	if start.Rsc != "d1" || start.PendingKey != oldKey {
+		t.Fatalf("re-issued start %s pending key %q, want d1 with %q", start.Rsc, start.PendingKey, oldKey)
+	}
+	for _, q := range nodes.reqs {
+		if q.Task != "start" && q.PendingKey != "" {
+			t.Errorf("%s %s carries pending key %q", q.Task, q.Rsc, q.PendingKey)
+		}
+	}
+}
+
 func TestDCDeposedTermFailsActions(t *testing.T) {
 	st, r, nodes, members := setup(t)
 	nodes.stale = 8 // nodes have seen a newer DC

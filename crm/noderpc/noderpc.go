@@ -120,6 +120,12 @@ type ActionRequest struct {
 	TargetRC int `json:"target_rc"`
 	// OpDigest is recorded with the result (op-digest of the definition).
 	OpDigest string `json:"op_digest,omitempty"`
+	// PendingKey is set when the DC re-issues an operation that the CIB it
+	// planned on showed in flight on the node (recorded pending, op-status
+	// -1): the transition key of that pending record. If that execution
+	// has finished meanwhile, the node answers with its result instead of
+	// running the operation again.
+	PendingKey string `json:"pending_key,omitempty"`
 	// SentUnixMS is the sender's clock (replay window).
 	SentUnixMS int64 `json:"sent_unix_ms"`
 }
