@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gocrm/gocrm/agents/agent"
-	"github.com/gocrm/gocrm/agents/dummy"
 	"github.com/gocrm/gocrm/crm/noderpc"
 )
 
@@ -33,21 +31,7 @@ func TestReannounceKeepsRunningHistory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node cluster test skipped in -short mode")
 	}
-	starts := &atomicCounter{n: map[string]int{}}
-	tc := newClusterOpts(t, clusterOpts{builtins: func(string) *agent.Registry {
-		reg := agent.NewRegistry()
-		err := reg.Register(dummy.Key, func(env agent.Env) (agent.Agent, error) {
-			a, err := dummy.New(env)
-			if err != nil {
-				return nil, err
-			}
-			return countingDummy{Agent: a, starts: starts}, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return reg
-	}}, "a1", "a2", "a3")
+	tc, starts := newCountingCluster(t, "a1", "a2", "a3")
 	tc.waitConfigNodes(3)
 	tc.configure(`<configuration><crm_config><cluster_property_set id="opts">
 <nvpair id="opts-stonith" name="stonith-enabled" value="false"/></cluster_property_set></crm_config><nodes/>

@@ -790,13 +790,10 @@ func (d countingDummy) Start(ctx context.Context, c agent.Call) agent.Result {
 	return d.Agent.Start(ctx, c)
 }
 
-// TestPendingStartSurvivesDCFailover: a start in progress is recorded as
-// pending, so a DC elected meanwhile waits for it instead of starting the
-// resource a second time.
-func TestPendingStartSurvivesDCFailover(t *testing.T) {
-	if testing.Short() {
-		t.Skip("multi-node cluster test skipped in -short mode")
-	}
+// newCountingCluster starts a cluster whose ocf:gocrm:Dummy counts its
+// starts per resource.
+func newCountingCluster(t *testing.T, names ...string) (*testCluster, *atomicCounter) {
+	t.Helper()
 	starts := &atomicCounter{n: map[string]int{}}
 	tc := newClusterOpts(t, clusterOpts{builtins: func(string) *agent.Registry {
 		reg := agent.NewRegistry()
@@ -811,7 +808,18 @@ func TestPendingStartSurvivesDCFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 		return reg
-	}}, "p1", "p2", "p3")
+	}}, names...)
+	return tc, starts
+}
+
+// TestPendingStartSurvivesDCFailover: a start in progress is recorded as
+// pending, so a DC elected meanwhile waits for it instead of starting the
+// resource a second time.
+func TestPendingStartSurvivesDCFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node cluster test skipped in -short mode")
+	}
+	tc, starts := newCountingCluster(t, "p1", "p2", "p3")
 	tc.waitConfigNodes(3)
 	oldDC := tc.dc()
 	cur := oldDC.Store().Current()
