@@ -208,6 +208,19 @@ func (a *Action) ActiveInHistory() bool {
 }
 
 // FromUnpack reports whether Pacemaker creates a while unpacking the status:
-// a recurring operation active in the history (see ActiveInHistory) or the
-// clearing of an expired fail count.
-func (a *Action) FromUnpack() bool { return a.unpacked || a.ActiveInHistory() }
+// a recurring operation active in the history (see ActiveInHistory), the
+// clearing of an expired fail count, or the stop of a resource on a node
+// where it failed and is to be recovered (not the stops of other active
+// copies, which scheduling adds later).
+func (a *Action) FromUnpack() bool {
+	return a.unpacked || a.ActiveInHistory() ||
+		(a.Task == "stop" && a.Rsc != nil && a.Node != nil && a.Rsc.unpackStopOn[a.Node.Name])
+}
+
+// markUnpackStop records that unpacking n's history creates r's stop there.
+func (r *Resource) markUnpackStop(n *Node) {
+	if r.unpackStopOn == nil {
+		r.unpackStopOn = map[string]bool{}
+	}
+	r.unpackStopOn[n.Name] = true
+}

@@ -498,6 +498,7 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 	// clone_name), used for its promotion attributes.
 	if lr.ID != r.ID {
 		r.cloneName = lr.ID
+		r.lastCloneName = lr.ID
 	} else {
 		r.cloneName = ""
 	}
@@ -789,9 +790,18 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 					c.forceStopOn = map[string]bool{}
 				}
 				c.forceStopOn[n.Name] = true
+				c.markUnpackStop(n)
+			} else if roleRank(role) > roleRank(RoleStopped) {
+				r.markUnpackStop(n)
 			}
 		default:
 			r.Failed = true
+			// Recovery (restart, migrate): Pacemaker creates the stop on
+			// this node while unpacking, when the history leaves the
+			// resource active here.
+			if roleRank(role) > roleRank(RoleStopped) {
+				r.markUnpackStop(n)
+			}
 		}
 	}
 	if roleRank(role) > roleRank(RoleStopped) {
@@ -803,6 +813,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 			}
 		}
 		r.addRunning(n)
+		if lr.ID != r.ID {
+			r.activeCloneName = lr.ID
+		}
 		if roleRank(role) > roleRank(r.Role) {
 			r.Role = role
 		}

@@ -170,6 +170,17 @@ type Resource struct {
 	lockTime                int64
 	lockExpiredOn           []*Node // nodes whose history lock expired: lrm_delete
 	hardBanned              []string
+	// unpackStopOn holds the nodes whose history makes Pacemaker create
+	// this resource's stop while unpacking the status (a failure to
+	// recover where the resource is active); the stop keeps that early id.
+	unpackStopOn map[string]bool
+	// activeCloneName is the history id (other than its own id) of the
+	// last entry that left this instance active on its node.
+	activeCloneName string
+	// lastCloneName is the last history id other than its own id this
+	// instance was found under; unlike cloneName, an entry under the own
+	// id does not clear it (Pacemaker's clone_name).
+	lastCloneName string
 
 	// Placement.
 	allowed       map[string]int // node name -> score
@@ -331,6 +342,21 @@ func (c *Cluster) Resource(id string) *Resource { return c.byID[id] }
 // a container) was taken as success of the operation because its
 // container restarts instead; status shows it as "failure ignored".
 func (r *Resource) ContainerFailureIgnored() bool { return r.containerFailureIgnored }
+
+// CloneName is the last history id other than the instance id that an
+// anonymous clone instance was found under (Pacemaker's clone_name: an
+// entry "web:1" mapped to instance "web:0", or the entry an orphan instance
+// was created for; a later entry under the instance's own id keeps it),
+// else "". Read only after scheduling; not safe to call while the Cluster
+// is being scheduled.
+func (r *Resource) CloneName() string { return r.lastCloneName }
+
+// ActiveCloneName is the history id of the last history entry that left
+// an anonymous clone instance active on its node when that id differs
+// from the instance id ("web:1" for instance "web:0"), else "": the name
+// under which the instance's executor knows it. The same concurrency
+// contract as CloneName applies.
+func (r *Resource) ActiveCloneName() string { return r.activeCloneName }
 
 // HistoryID is the id under which a primitive's operations are recorded on
 // a node and sent to its executor, as Pacemaker's transition graph names

@@ -25,12 +25,14 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 			rest = append(rest, a)
 		}
 	}
-	// Pacemaker creates the stops of failed resources while unpacking the
-	// status, then probes, then every other action; each resource lists
-	// its actions newest first.
+	// Pacemaker creates some actions while unpacking the status (see
+	// Action.FromUnpack), then probes, then every other action; each
+	// resource lists its actions newest first.
 	// While unpacking a node's history it clears expired fail counts (entry
 	// by entry), then creates the recurring operations the history shows
-	// active, then the stop of a failed resource: within that phase,
+	// active, then the stop of a resource that failed there and is to be
+	// recovered (a failed resource's stops on other nodes, as when it is
+	// active on several, come later, with scheduling): within that phase,
 	// actions follow the nodes' order, and on one node that order.
 	// The checks of each history entry against the definition come next,
 	// then probes, the clearing of orphans' fail counts, then everything
@@ -39,8 +41,6 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 		switch {
 		case a.Pseudo:
 			return 4
-		case a.Task == "stop" && a.Rsc != nil && a.Rsc.Failed && onNode(a.Rsc, a.Node):
-			return 0
 		case a.Task == "monitor" && a.Interval == 0:
 			return 2
 		case a.FromUnpack():
@@ -122,15 +122,6 @@ func graphOrder(t *scheduler.Transition) []*scheduler.Action {
 	}
 	order = append(order, newestFirst(leftovers)...)
 	return append(order, newestFirst(rest)...)
-}
-
-func onNode(r *scheduler.Resource, n *scheduler.Node) bool {
-	for _, x := range r.RunningOn {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }
 
 // graphInputs returns the in-graph actions a must wait for: its direct
@@ -241,14 +232,14 @@ func (x Executed) String() string {
 }
 
 // describe turns a fired graph action into its Executed record.
-func describe(a *scheduler.Action, h *histories) Executed {
+func describe(a *scheduler.Action) Executed {
 	node := ""
 	if a.Node != nil {
 		node = a.Node.Name
 	}
 	switch {
 	case a.Pseudo:
-		return Executed{Kind: KindPseudo, Name: h.pseudoKey(a)}
+		return Executed{Kind: KindPseudo, Name: pseudoKey(a)}
 	case isFencing(a):
 		act := a.FenceAction
 		if act == "" {
@@ -269,7 +260,7 @@ func describe(a *scheduler.Action, h *histories) Executed {
 		}
 		return x
 	case a.Rsc != nil:
-		return Executed{Kind: KindResource, Name: h.name(a.Rsc, node), Op: a.Task, Node: node, Interval: a.Interval}
+		return Executed{Kind: KindResource, Name: shownName(a.Rsc), Op: a.Task, Node: node, Interval: a.Interval}
 	}
 	return Executed{Kind: KindPseudo, Name: a.Key()}
 }
@@ -284,113 +275,56 @@ func isAnonymousInstance(r *scheduler.Resource) bool {
 	return false
 }
 
-// histories indexes the resource histories of the original CIB; it
-// stands in for Pacemaker's clone_name, the history id under which an
-// anonymous clone instance was found.
-type histories struct {
-	ids    map[string]bool
-	byNode map[string][]*cib.LRMResource
-}
-
-func newHistories(c *cib.CIB) *histories {
-	h := &histories{ids: map[string]bool{}, byNode: map[string][]*cib.LRMResource{}}
-	for _, ns := range c.Status.Nodes {
-		node := stateNodeName(c, ns)
-		for _, lr := range ns.Resources {
-			h.ids[lr.ID] = true
-			h.byNode[node] = append(h.byNode[node], lr)
-		}
-	}
-	return h
-}
-
-// historyActive reports whether a history entry leaves its resource
-// active: its newest completed operation is a successful start, promote,
-// demote, migration or monitor finding it running, or any failure.
-func historyActive(lr *cib.LRMResource) bool {
-	var last *cib.LRMOp
-	for _, op := range lr.Ops {
-		if op.OpStatus == -1 || op.Operation == "notify" || op.Operation == "cancel" {
-			continue
-		}
-		if last == nil || op.CallID > last.CallID {
-			last = op
-		}
-	}
-	if last == nil {
-		return false
-	}
-	switch {
-	case last.Operation == "stop" && last.RCCode == 0:
-		return false
-	case last.Operation == "migrate_to" && last.RCCode == 0:
-		return false
-	case last.Operation == "monitor" && last.RCCode == 7:
-		return false
-	}
-	return true
-}
-
-// entryFor returns the original history entry describing anonymous clone
-// instance r on node: the entry with r's own id if it shows r active, else
-// the first entry of the same base id that shows it active.
-func (h *histories) entryFor(r *scheduler.Resource, node string) *cib.LRMResource {
-	if !onNodeName(r, node) {
-		return nil
-	}
-	var match *cib.LRMResource
-	for _, lr := range h.byNode[node] {
-		if stripInstance(lr.ID) != r.BaseID || !historyActive(lr) {
-			continue
-		}
-		if lr.ID == r.ID {
-			return lr
-		}
-		if match == nil {
-			match = lr
-		}
-	}
-	return match
-}
-
-func onNodeName(r *scheduler.Resource, node string) bool {
-	for _, n := range r.RunningOn {
-		if n.Name == node {
+// baseNamed reports whether an instance of r's clone (orphans included)
+// was last found under the bare base id of r (a history entry "web" rather
+// than "web:N"): the executor then knows every instance by that name.
+func baseNamed(r *scheduler.Resource) bool {
+	for _, p := range r.Top().Primitives() {
+		if p.BaseID == r.BaseID && p.CloneName() == r.BaseID {
 			return true
 		}
 	}
 	return false
 }
 
-// name is the resource name the simulated executor shows for an action of
-// r on node. Pacemaker's graph names anonymous clone instances by their
-// base id; the executor keeps that name when some history uses it, and
-// otherwise falls back to the instance's history id (or instance id).
-func (h *histories) name(r *scheduler.Resource, node string) string {
+// shownName is the resource name the simulated executor shows for an
+// action of r. An orphan instance of an anonymous clone is named by the
+// history entry it was created for; other instances by their base id when
+// an instance was last found under that bare id (the executor knows that
+// name), else by the history id the instance was found active under, else
+// by the instance id. History entries that leave their instance stopped
+// never name it.
+func shownName(r *scheduler.Resource) string {
 	if !isAnonymousInstance(r) {
 		return r.ID
 	}
-	if h.ids[r.BaseID] {
+	// An orphan instance is named by the history entry it was created for,
+	// so the action reaches that entry's instance on the node.
+	if cn := r.ActiveCloneName(); r.Orphan && cn != "" {
+		return cn
+	}
+	if baseNamed(r) {
 		return r.BaseID
 	}
-	if lr := h.entryFor(r, node); lr != nil {
-		return lr.ID
+	// Else the history id the instance was found active under (on
+	// whichever node, so also for its start elsewhere); an entry that
+	// leaves it stopped does not name it.
+	if cn := r.ActiveCloneName(); cn != "" {
+		return cn
 	}
 	return r.ID
 }
 
 // pseudoKey is the operation key of a pseudo action: active anonymous
-// instances are keyed by the history id they were found under.
-func (h *histories) pseudoKey(a *scheduler.Action) string {
+// instances are keyed by the history id they were found active under.
+func pseudoKey(a *scheduler.Action) string {
 	r := a.Rsc
 	if r == nil || r.Kind != cib.KindPrimitive || !isAnonymousInstance(r) || len(r.RunningOn) == 0 {
 		return a.Key()
 	}
 	id := r.ID
-	if lr := h.entryFor(r, r.RunningOn[0].Name); lr != nil {
-		id = lr.ID
-	} else if h.ids[r.BaseID] {
-		id = r.BaseID
+	if cn := r.ActiveCloneName(); cn != "" {
+		id = cn
 	}
 	if a.Task == "notify" && a.NotifyMeta != nil {
 		return id + "_" + a.NotifyMeta["notify_type"] + "_notify_" + a.NotifyMeta["notify_operation"] + "_0"
@@ -485,31 +419,17 @@ func (e *statusEditor) fence(n *scheduler.Node, action string) {
 	ns.Transient = nil
 }
 
-// lrmResource finds or creates the history entry of primitive r on ns;
-// preferred names the entry to use if present (the instance's history id).
-func lrmResource(ns *cib.NodeState, r *scheduler.Resource, preferred string) *cib.LRMResource {
-	if preferred != "" {
+// lrmResource finds the history entry of primitive r on ns under the
+// first of ids present there, or creates one under ids[0].
+func lrmResource(ns *cib.NodeState, r *scheduler.Resource, ids ...string) *cib.LRMResource {
+	for _, id := range ids {
 		for _, lr := range ns.Resources {
-			if lr.ID == preferred {
+			if lr.ID == id {
 				return lr
 			}
 		}
 	}
-	for _, lr := range ns.Resources {
-		if lr.ID == r.ID {
-			return lr
-		}
-	}
-	// Anonymous clone histories are recorded under the base id.
-	id := r.ID
-	if isAnonymousInstance(r) {
-		id = r.BaseID
-		for _, lr := range ns.Resources {
-			if lr.ID == r.BaseID {
-				return lr
-			}
-		}
-	}
+	id := ids[0]
 	lr := &cib.LRMResource{ID: id, Class: r.Class, Provider: r.Provider, Type: r.Type}
 	lr.Attrs = []cib.Attr{{Name: "id", Value: id}, {Name: "class", Value: r.Class}}
 	if r.Provider != "" {
@@ -521,8 +441,25 @@ func lrmResource(ns *cib.NodeState, r *scheduler.Resource, preferred string) *ci
 	return lr
 }
 
+// injectEntry finds or creates the history entry on ns that an action of
+// anonymous instance r is recorded in: the entry under the name the
+// executor shows (see shownName), else, unless that is the bare base id, the one
+// under the graph's long id (the history id the instance was found active
+// under, or its instance id), else a new entry under the shown name.
+func injectEntry(ns *cib.NodeState, r *scheduler.Resource) *cib.LRMResource {
+	shown := shownName(r)
+	if shown == r.BaseID {
+		return lrmResource(ns, r, shown)
+	}
+	long := r.ID
+	if cn := r.ActiveCloneName(); cn != "" {
+		long = cn
+	}
+	return lrmResource(ns, r, shown, long)
+}
+
 // record applies a resource action's simulated result.
-func (e *statusEditor) record(a *scheduler.Action, transition int, h *histories) {
+func (e *statusEditor) record(a *scheduler.Action, transition int) {
 	if a.Rsc == nil || a.Node == nil {
 		return
 	}
@@ -541,13 +478,12 @@ func (e *statusEditor) record(a *scheduler.Action, transition int, h *histories)
 		ns.Resources = kept
 		return
 	}
-	preferred := ""
+	var lr *cib.LRMResource
 	if isAnonymousInstance(a.Rsc) {
-		if old := h.entryFor(a.Rsc, a.Node.Name); old != nil {
-			preferred = old.ID
-		}
+		lr = injectEntry(ns, a.Rsc)
+	} else {
+		lr = lrmResource(ns, a.Rsc, a.Rsc.ID)
 	}
-	lr := lrmResource(ns, a.Rsc, preferred)
 	rc := targetRC(a)
 	callID := 0
 	for _, op := range lr.Ops {

@@ -83,10 +83,15 @@ func TestNotifySharedCases(t *testing.T) {
 // TestNotifyRecorded compares the whole output for the random notifying
 // clusters of testdata/notify (gen.py) with crm_simulate's, recorded by
 // testdata/notify/regen.sh.
-func TestNotifyRecorded(t *testing.T) {
-	files, err := filepath.Glob("testdata/notify/*.xml")
+func TestNotifyRecorded(t *testing.T) { checkRecorded(t, "testdata/notify") }
+
+// checkRecorded compares the whole output for every dir/NAME.xml with
+// crm_simulate's, recorded as dir/NAME.out (testdata/record.sh).
+func checkRecorded(t *testing.T, dir string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.xml"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no cases in testdata/notify (err=%v)", err)
+		t.Fatalf("no cases in %s (err=%v)", dir, err)
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".xml")

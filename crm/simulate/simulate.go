@@ -173,11 +173,10 @@ func Simulate(c *cib.CIB, opts Options) (*Result, error) {
 		return res, nil
 	}
 	fired := executeGraph(t)
-	hist := newHistories(c)
 	sim := copyForSimulation(c)
 	ed2 := &statusEditor{cib: sim, now: now}
 	for _, a := range fired {
-		res.Executed = append(res.Executed, describe(a, hist))
+		res.Executed = append(res.Executed, describe(a))
 		switch {
 		case a.Pseudo:
 		case isFencing(a):
@@ -187,7 +186,7 @@ func Simulate(c *cib.CIB, opts Options) (*Result, error) {
 		case clusterTasks[a.Task] && a.Task != "lrm_delete":
 			// Controller-internal actions leave no resource history.
 		default:
-			ed2.record(a, -1, hist)
+			ed2.record(a, -1)
 		}
 	}
 	rev, err := scheduler.Unpack(sim, now)

@@ -1,21 +1,7 @@
 #!/bin/sh
-# Record crm_simulate's whole output (Pacemaker 2.1.5, Debian package
-# pacemaker-cli-utils) for each NAME.xml here as NAME.out, for
-# TestNotifyRecorded. random-SEED.xml come from gen.py, notify-*.xml are
-# copies of crm/scheduler/testdata/cases/notify-*.xml. Usage:
-# ./regen.sh [NAME...]
-set -eu
-cd "$(dirname "$0")"
-if ! command -v crm_simulate >/dev/null 2>&1; then
-	echo "regen.sh: crm_simulate not installed; skipping" >&2
-	exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
-export LC_ALL=C CIB_shadow_dir="$tmp"
-if [ $# -eq 0 ]; then
-	set -- $(ls *.xml | sed 's|\.xml$||')
-fi
-for name in "$@"; do
-	crm_simulate -x "$name.xml" -S 2>&1 | sed -e 's/ocf::/ocf:/g' >"$name.out"
-done
+# Record crm_simulate's whole output for each NAME.xml here as NAME.out,
+# for TestNotifyRecorded (see ../record.sh). random-SEED.xml come from
+# gen.py, notify-*.xml are copies of crm/scheduler/testdata/cases/notify-*.xml.
+# Usage: ./regen.sh [NAME...]
+dir=$(dirname "$0")
+exec "$dir/../record.sh" "$dir" "$@"
