@@ -298,8 +298,11 @@ func (cl *Cluster) assignGroup(r *Resource, prefer *Node) *Node {
 // node scores once the primary is placed.
 func (cl *Cluster) colocationMatch(dep *Resource, co *colocation) {
 	prim := co.primary
-	if co.depRole != "" && co.depRole != dep.NextRole && !(co.depRole == RoleUnpromoted && dep.NextRole == RoleUnknown) {
-		// Role-specific colocations act on promotion, not placement.
+	if co.depRole != "" && co.depRole != dep.NextRole && !(co.depRole == RoleUnpromoted && dep.NextRole == RoleUnknown) &&
+		!(prim.IsClone() && prim.Promotable && co.primRole != "") {
+		// Role-specific colocations act on promotion, not placement,
+		// except with a role of a promotable clone: Pacemaker then
+		// weighs the nodes of the primary's instances in that role.
 		return
 	}
 	if prim.IsClone() {
@@ -359,6 +362,28 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 	if clone.provisional {
 		return
 	}
+	if peer, ok := cl.interleavePeer(dep, co); ok {
+		// Interleaved clones pair instances: the dependent instance is
+		// colocated with one compatible primary instance only.
+		var pn *Node
+		if peer != nil {
+			pn = peer.assignedNode()
+		} else if co.score < cib.Infinity {
+			return
+		}
+		if pn == nil {
+			// A mandatory colocation without a compatible instance keeps
+			// the dependent instance stopped.
+			work := copyScores(dep.allowed)
+			for name := range work {
+				work[name] = -cib.Infinity
+			}
+			dep.allowed = work
+			return
+		}
+		cl.colocationWithNode(dep, co, pn)
+		return
+	}
 	if co.primRole == "" && co.score > -cib.Infinity && co.score < cib.Infinity {
 		// A finite colocation applies instance by instance, as with a
 		// primitive: an inactive instance takes its score back
@@ -366,6 +391,10 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 		for _, inst := range clone.Children {
 			cl.colocationWithNode(dep, co, inst.assignedNode())
 		}
+		return
+	}
+	if co.primRole != "" && co.depRole == RolePromoted && co.score >= cib.Infinity {
+		// Mandatory "promoted with role": decided when promoting.
 		return
 	}
 	nodes := map[string]bool{}
@@ -393,6 +422,15 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 		}
 	}
 	work := copyScores(dep.allowed)
+	if co.score >= cib.Infinity {
+		// Pacemaker's exclusion also lists the primary's nodes the
+		// dependent had no score for, banned.
+		for name := range nodes {
+			if _, ok := work[name]; !ok {
+				work[name] = -cib.Infinity
+			}
+		}
+	}
 	for name, s := range work {
 		if nodes[name] {
 			if co.score < cib.Infinity {
@@ -404,9 +442,37 @@ func (cl *Cluster) colocationWithClone(dep *Resource, co *colocation) {
 			work[name] = cib.AddScores(-cib.Infinity, s)
 		}
 	}
-	if co.score <= -cib.Infinity || co.score >= cib.Infinity || cl.anyAvailable(work) {
+	// A mandatory change stands even when it leaves no node usable,
+	// except for a dependent limited to the promoted role.
+	if (co.score <= -cib.Infinity || co.score >= cib.Infinity) && co.depRole != RolePromoted || cl.anyAvailable(work) {
 		dep.allowed = work
 	}
+}
+
+// interleavePeer reports whether colocation co of dep (an instance of a
+// clone) with a clone pairs instances, as Pacemaker does when the
+// dependent clone has interleave=true and both clones allow as many
+// instances per node (a role-specific colocation with a promotable clone
+// is handled by role instead). The peer is the primary instance assigned
+// to the first of dep's allowed nodes, best score first, that holds one
+// (nil: none).
+func (cl *Cluster) interleavePeer(dep *Resource, co *colocation) (*Resource, bool) {
+	clone := co.primary
+	depClone := cloneAncestor(dep)
+	if depClone == nil || depClone == clone || !depClone.Interleave || depClone.CloneNodeMax != clone.CloneNodeMax {
+		return nil, false
+	}
+	if clone.Promotable && co.primRole != "" {
+		return nil, false
+	}
+	for _, n := range cl.sortedNodesFrom(dep.allowed, nil) {
+		for _, pi := range clone.Children {
+			if pi.assignedNode() == n {
+				return pi, true
+			}
+		}
+	}
+	return nil, true
 }
 
 // anyBlocked reports whether r or one of its descendants is blocked.
@@ -602,12 +668,20 @@ func (cl *Cluster) assignPrimitive(r *Resource, prefer *Node) *Node {
 }
 
 func (cl *Cluster) sortedNodes(r *Resource) []*Node {
+	return cl.sortedNodesFrom(r.allowed, r.CurrentNode())
+}
+
+// sortedNodesFrom orders the nodes of a score table as Pacemaker does when
+// choosing among them: best score first (unavailable nodes last), then
+// fewer assigned resources, then the preferred node cur (may be nil), then
+// by name.
+func (cl *Cluster) sortedNodesFrom(allowed map[string]int, cur *Node) []*Node {
 	type cand struct {
 		n   *Node
 		eff int
 	}
-	cands := make([]cand, 0, len(r.allowed))
-	for name, score := range r.allowed {
+	cands := make([]cand, 0, len(allowed))
+	for name, score := range allowed {
 		if n := cl.nodeByName[name]; n != nil {
 			if !available(n, 0, false) {
 				score = -cib.Infinity
@@ -615,7 +689,6 @@ func (cl *Cluster) sortedNodes(r *Resource) []*Node {
 			cands = append(cands, cand{n, score})
 		}
 	}
-	cur := r.CurrentNode()
 	sort.Slice(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		if a.eff != b.eff {
@@ -725,11 +798,14 @@ func (cl *Cluster) assignClone(c *Resource) {
 		}
 		c.allowed = cl.addColocatedScores(co.dependent, c.allowed, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, true, map[*Resource]bool{})
 	}
-	insts := append([]*Resource(nil), c.Children...)
-	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
+	for _, inst := range c.Children {
+		inst.orderPriority = inst.Priority
+	}
 	if c.Promotable {
 		cl.addPromotionScores(c)
 	}
+	insts := append([]*Resource(nil), c.Children...)
+	sort.SliceStable(insts, func(i, j int) bool { return cl.cmpInstance(c, insts[i], insts[j]) })
 	if !cl.noScores {
 		var show func(r *Resource)
 		show = func(r *Resource) {
@@ -795,6 +871,15 @@ func (cl *Cluster) cmpInstance(c *Resource, a, b *Resource) bool {
 		}
 		return 0
 	}
+	// Instances active where the clone may no longer run go last; then
+	// the higher priority (for promotable clones, the best promotion
+	// score) goes first.
+	if da, db := class(na) == 3, class(nb) == 3; da != db {
+		return db
+	}
+	if a.orderPriority != b.orderPriority {
+		return a.orderPriority > b.orderPriority
+	}
 	if ka, kb := class(na), class(nb); ka != kb {
 		return ka < kb
 	}
@@ -809,12 +894,35 @@ func (cl *Cluster) cmpInstance(c *Resource, a, b *Resource) bool {
 		return !fa
 	}
 	if na != nil && nb != nil {
-		sa, sb := c.allowed[na.Name], c.allowed[nb.Name]
+		sa, sb := cl.colocatedScoreOn(c, na), cl.colocatedScoreOn(c, nb)
 		if sa != sb {
 			return sa > sb
 		}
 	}
 	return a.instanceNum < b.instanceNum
+}
+
+// colocatedScoreOn is the tie-breaker Pacemaker uses when ordering active
+// clone instances: starting from zero on the instance's current node, the
+// clone's own colocations ("this with" at full factor, then the influential
+// "with this" ones, non-negative only) are merged in without rolling back
+// a merge that leaves the node unusable (such a node ends at 1). The clone's
+// location and stickiness scores do not take part.
+func (cl *Cluster) colocatedScoreOn(c *Resource, n *Node) int {
+	nodes := map[string]int{n.Name: 0}
+	for _, co := range c.thisWith {
+		if co.score == 0 {
+			continue
+		}
+		nodes = cl.addColocatedScores(co.primary, nodes, co.nodeAttr, float64(co.score)/float64(cib.Infinity), false, false, map[*Resource]bool{})
+	}
+	for _, co := range c.withThis {
+		if !cl.hasInfluence(co) {
+			continue
+		}
+		nodes = cl.addColocatedScores(co.dependent, nodes, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, false, map[*Resource]bool{})
+	}
+	return nodes[n.Name]
 }
 
 func (cl *Cluster) distribute(c *Resource, insts []*Resource) {
@@ -979,20 +1087,8 @@ func (cl *Cluster) promotionAttr(inst *Resource, n *Node) (int, bool) {
 		}
 		return total, any
 	}
-	// Another instance active on the node owns the node's score.
-	if c := cloneAncestor(inst); c != nil {
-		for _, other := range c.Children {
-			for _, p := range other.Primitives() {
-				if p.BaseID != inst.BaseID {
-					continue
-				}
-				for _, rn := range p.RunningOn {
-					if rn == n && p != inst {
-						return 0, false
-					}
-				}
-			}
-		}
+	if !cl.promotionScoreApplies(inst, n) {
+		return 0, false
 	}
 	name := inst.ID
 	if inst.cloneName != "" {
@@ -1007,23 +1103,55 @@ func (cl *Cluster) promotionAttr(inst *Resource, n *Node) (int, bool) {
 	return 0, false
 }
 
-// addPromotionScores adds positive promotion scores to the instances'
-// placement scores, so promotable instances go where they can be promoted.
-func (cl *Cluster) addPromotionScores(c *Resource) {
-	for _, inst := range c.Children {
-		targets := []*Resource{inst}
-		if inst.Kind != cib.KindPrimitive {
-			targets = append(targets, inst.Primitives()...)
-		}
-		for _, p := range targets {
-			for _, n := range cl.Nodes {
-				sc, ok := p.allowed[n.Name]
-				if !ok || !available(n, 0, false) {
+// promotionScoreApplies reports whether an instance member's promotion
+// score on n counts, as Pacemaker decides it: for an anonymous clone, the
+// score counts when this instance is the one active on n, or when none is
+// active there but some instance was probed there; otherwise it counts
+// when the instance has been probed on n or has been probed nowhere.
+func (cl *Cluster) promotionScoreApplies(inst *Resource, n *Node) bool {
+	c := cloneAncestor(inst)
+	if c != nil && !c.GloballyUnique {
+		var active *Resource
+		probed := false
+		for _, other := range c.Children {
+			for _, p := range other.Primitives() {
+				if p.BaseID != inst.BaseID {
 					continue
 				}
-				if v, ok := cl.promotionAttr(inst, n); ok && v > 0 {
-					p.allowed[n.Name] = cib.AddScores(sc, v)
+				if p.knownOn[n.Name] {
+					probed = true
 				}
+				for _, rn := range p.RunningOn {
+					if rn == n && active == nil {
+						active = p
+					}
+				}
+			}
+		}
+		if active == inst || active == nil && probed {
+			return true
+		}
+	}
+	return len(inst.knownOn) == 0 || inst.knownOn[n.Name]
+}
+
+// addPromotionScores adds positive promotion scores to the instances'
+// placement scores, so promotable instances go where they can be promoted.
+// As in Pacemaker, only the instance's own table changes: a cloned group's
+// members keep theirs.
+func (cl *Cluster) addPromotionScores(c *Resource) {
+	for _, inst := range c.Children {
+		for _, n := range cl.Nodes {
+			sc, ok := inst.allowed[n.Name]
+			if !ok || !available(n, 0, false) {
+				continue
+			}
+			v, ok := cl.promotionAttr(inst, n)
+			if ok && v > 0 {
+				inst.allowed[n.Name] = cib.AddScores(sc, v)
+			}
+			if v > inst.orderPriority {
+				inst.orderPriority = v
 			}
 		}
 	}
@@ -1055,6 +1183,13 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 		if inst.TargetRole == RoleUnpromoted || inst.TargetRole == RoleStarted && isTrue(inst.Meta["target-role-unpromoted"]) {
 			prio = -cib.Infinity
 		}
+		// A role already fixed by assignment (an unmanaged or blocked
+		// instance keeps its current role) decides outright: Unpromoted
+		// cannot be promoted, Promoted sorts first.
+		fixed := instanceNextRole(inst)
+		if fixed == RoleUnpromoted {
+			prio = -cib.Infinity
+		}
 		for _, l := range cl.locations {
 			if l.role == RolePromoted && (l.rsc == c || l.rsc == inst) {
 				if sc, ok := l.scores[n.Name]; ok {
@@ -1079,8 +1214,23 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 						match = true
 					}
 				}
-			} else if pn := co.primary.assignedNode(); pn == n && (co.primRole == "" || co.primary.NextRole == co.primRole || co.primRole == RoleStarted) {
-				match = true
+			} else {
+				// With a group, a mandatory colocation looks at its last
+				// member (the whole group must be up), an optional one at
+				// its first. A primary assigned nowhere leaves the
+				// priority alone.
+				prim := co.primary
+				if prim.Kind == cib.KindGroup && len(prim.Children) > 0 {
+					prim = prim.Children[0]
+					if co.score >= cib.Infinity {
+						prim = co.primary.Children[len(co.primary.Children)-1]
+					}
+				}
+				pn := prim.assignedNode()
+				if pn == nil {
+					continue
+				}
+				match = pn == n && (co.primRole == "" || prim.NextRole == co.primRole || co.primRole == RoleStarted)
 			}
 			switch {
 			case match:
@@ -1088,6 +1238,9 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 			case !match && co.score >= cib.Infinity:
 				prio = -cib.Infinity
 			}
+		}
+		if fixed == RolePromoted {
+			prio = cib.Infinity
 		}
 		cands = append(cands, cand{inst, n, prio})
 	}
@@ -1102,12 +1255,24 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 			weights[cd.node.Name] = cib.AddScores(weights[cd.node.Name], cd.priority)
 		}
 	}
+	// The clone's own promoted-role colocations come first: the primary's
+	// node scores, scaled, merged in (an optional one is dropped if it
+	// leaves no node usable).
+	for _, co := range c.thisWith {
+		if co.depRole != RolePromoted {
+			continue
+		}
+		weights = cl.addColocatedScores(co.primary, weights, co.nodeAttr, float64(co.score)/float64(cib.Infinity), false, co.score < cib.Infinity, map[*Resource]bool{c: true})
+	}
 	for _, co := range c.withThis {
 		if co.primRole != RolePromoted || !cl.hasInfluence(co) {
 			continue
 		}
 		weights = cl.addColocatedScores(co.dependent, weights, co.nodeAttr, float64(co.score)/float64(cib.Infinity), true, true, map[*Resource]bool{})
 	}
+	// Pacemaker works on the clone's own table: later merges of this
+	// clone's scores see the promotion weights.
+	c.allowed = weights
 	for i, cd := range cands {
 		if cd.priority >= 0 && cd.inst.Managed {
 			cands[i].priority = weights[cd.node.Name]
@@ -1146,6 +1311,23 @@ func (cl *Cluster) setInstanceRoles(c *Resource) {
 		}
 		cl.scores = append(cl.scores, ScoreLine{Kind: "promotion", Rsc: cd.inst.ID, Node: cd.node.Name, Score: cd.priority, Func: "pcmk__set_instance_roles"})
 	}
+}
+
+// instanceNextRole is the role an instance was given by assignment, before
+// promotion is decided (a group instance's is its first member's).
+// An unmanaged instance keeps its current role, which Pacemaker takes as
+// unpromoted when a monitor rather than a start found it active.
+func instanceNextRole(inst *Resource) string {
+	r := inst
+	if inst.Kind == cib.KindGroup && len(inst.Children) > 0 {
+		r = inst.Children[0]
+	}
+	if !r.Managed && r.NextRole == RoleStarted {
+		if cur := r.CurrentNode(); cur != nil && r.activeByMonitor[cur.Name] {
+			return RoleUnpromoted
+		}
+	}
+	return r.NextRole
 }
 
 // ScoreLine is one allocation score, as crm_simulate -s prints it.

@@ -32,24 +32,9 @@ var knownBugs = map[string]string{
 		"from the blocked unmanaged gB",
 }
 
-// knownScoreBugs lists cases whose primitive allocation scores differ from
+// knownScoreBugs lists cases whose allocation or promotion scores differ from
 // crm_simulate's while the bug is open.
-var knownScoreBugs = map[string]string{
-	"notify-promotable-group": "promotable clone of a group: Pacemaker's allocation score of the " +
-		"group members on the node to promote is the stickiness sum (s1:0 2, s2:0 1); we add the " +
-		"promotion scores too (42, 21); placement and promotion are the same",
-	"notify-interleave-stop-first": "see knownScoreBugs[clone-interleave] (same interleaved clone-with-clone colocation)",
-	"notify-interleave-recover":    "see knownScoreBugs[clone-interleave] (same interleaved clone-with-clone colocation)",
-	"notify-promotable-move": "promotable instances are assigned in the wrong order: Pacemaker assigns cS:1 " +
-		"(active on node2, promotion score 100) before cS:0 (promoted on node1, score 5), so cS:0 " +
-		"gets -INFINITY on node2; we assign cS:0 first and give cS:1 -INFINITY on node1 " +
-		"(placement is the same)",
-	"clone-interleave-partial": "see knownBugs[clone-interleave-partial]",
-	"clone-interleave": "interleaved clone-with-clone INFINITY colocation: Pacemaker colocates " +
-		"each dependent instance with ONE primary instance (the compatible one on the " +
-		"dependent's best node), so cB:0 gets -INFINITY on node2 and node3 and cB:1 on node3; " +
-		"we leave 0 there (placement is the same)",
-}
+var knownScoreBugs = map[string]string{}
 
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
 
@@ -203,6 +188,34 @@ func TestOracleScores(t *testing.T) {
 			diff := ""
 			if missing, extra := multisetDiff(want, got); len(missing) > 0 || len(extra) > 0 {
 				diff = fmt.Sprintf("allocation scores differ from crm_simulate\nmissing: %q\nextra:   %q", missing, extra)
+			}
+			judge(t, knownScoreBugs, "knownScoreBugs", name, diff)
+		})
+	}
+}
+
+// TestOracleAllScores compares every score line of every case (the clone,
+// group and primitive allocation scores and the promotion scores) with
+// crm_simulate -sSQ.
+func TestOracleAllScores(t *testing.T) {
+	for _, name := range caseNames(t) {
+		t.Run(name, func(t *testing.T) {
+			want := readLines(t, filepath.Join(casesDir, name+".scores"))
+			tr := scheduleFile(t, filepath.Join(casesDir, name+".xml"))
+			var got []string
+			for _, s := range tr.Cluster.Scores() {
+				switch s.Kind {
+				case "allocation":
+					got = append(got, fmt.Sprintf("%s: %s allocation score on %s: %s", s.Func, s.Rsc, s.Node, formatScore(s.Score)))
+				case "promotion":
+					got = append(got, fmt.Sprintf("%s promotion score on %s: %s", s.Rsc, s.Node, formatScore(s.Score)))
+				default:
+					t.Fatalf("unknown score kind %q", s.Kind)
+				}
+			}
+			diff := ""
+			if missing, extra := multisetDiff(want, got); len(missing) > 0 || len(extra) > 0 {
+				diff = fmt.Sprintf("scores differ from crm_simulate\nmissing: %q\nextra:   %q", missing, extra)
 			}
 			judge(t, knownScoreBugs, "knownScoreBugs", name, diff)
 		})

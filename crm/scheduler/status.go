@@ -541,6 +541,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 	}
 	known := false
 	role := RoleUnknown
+	// byMonitor: the resource was found active by a monitor rather than
+	// started (Pacemaker then takes a promotable instance as unpromoted).
+	byMonitor := false
 	onFail := ""
 	failed := false
 	for _, op := range ops {
@@ -619,6 +622,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 				// operation, leaves the resource stopped there.
 				op = &cib.LRMOp{Operation: "stop"}
 			}
+			if op.Operation != "monitor" {
+				byMonitor = false
+			}
 			switch op.Operation {
 			case "start", "migrate_from":
 				role, clear = RoleStarted, true
@@ -639,6 +645,9 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 				default:
 					clear = cl.sameAsLastFailure(r, n, op)
 					if role == RoleUnknown || role == RoleStopped || isProbe {
+						if role == RoleUnknown || role == RoleStopped {
+							byMonitor = true
+						}
 						if isProbe || role != RolePromoted {
 							role = RoleStarted
 						}
@@ -813,6 +822,12 @@ func (cl *Cluster) unpackLRMResource(n *Node, lr *cib.LRMResource, hist *[]histo
 			}
 		}
 		r.addRunning(n)
+		if byMonitor && role == RoleStarted {
+			if r.activeByMonitor == nil {
+				r.activeByMonitor = map[string]bool{}
+			}
+			r.activeByMonitor[n.Name] = true
+		}
 		if lr.ID != r.ID {
 			r.activeCloneName = lr.ID
 		}

@@ -134,27 +134,34 @@ type Resource struct {
 	CloneMin        int
 	instanceNum     int
 	cloneName       string
+	// orderPriority orders a clone's instances for assignment: the
+	// configured priority, raised for a promotable clone's instance to its
+	// best promotion score on an available node (set by addPromotionScores).
+	orderPriority int
 
 	// Current state (from the status section).
-	RunningOn      []*Node
-	Role           string
-	Failed         bool
-	Orphan         bool
-	Blocked        bool
-	PendingOp      string
-	startPending   bool            // a start is still in progress
-	knownOn        map[string]bool // nodes with any history (probed)
-	failNodes      map[string]bool // nodes with failed ops (for crm_mon)
-	lastFailure    map[string]*cib.LRMOp
-	opHistory      map[string][]*cib.LRMOp // per node, sorted by call-id
-	stopFailed     map[string]bool
-	onFail         string
-	notManagedOn   []string
-	stopOnly       bool
-	container      *Resource
-	forceStopOn    map[string]bool
-	defChange      bool
-	failureIgnored bool
+	RunningOn    []*Node
+	Role         string
+	Failed       bool
+	Orphan       bool
+	Blocked      bool
+	PendingOp    string
+	startPending bool            // a start is still in progress
+	knownOn      map[string]bool // nodes with any history (probed)
+	// activeByMonitor: nodes where a monitor, not a start, found the
+	// resource active (a promotable instance is then unpromoted).
+	activeByMonitor map[string]bool
+	failNodes       map[string]bool // nodes with failed ops (for crm_mon)
+	lastFailure     map[string]*cib.LRMOp
+	opHistory       map[string][]*cib.LRMOp // per node, sorted by call-id
+	stopFailed      map[string]bool
+	onFail          string
+	notManagedOn    []string
+	stopOnly        bool
+	container       *Resource
+	forceStopOn     map[string]bool
+	defChange       bool
+	failureIgnored  bool
 	// containerFailureIgnored: a failure inside a container was taken as
 	// success, the container restarting instead (shown "failure ignored").
 	containerFailureIgnored bool

@@ -805,3 +805,36 @@ case("group-restart-past-stopped-member",
      status=merge(probed(["P", "m1", "m2", "m3", "m4"], ["node2", "node3"]),
                   {"node1": [("P", "stopped"), ("m1", "running"), ("m2", "stopped"), ("m3", "running"),
                              ("m4", "stopped")]}))
+
+# --- allocation and promotion scores of promotable clones (crm_simulate -sSQ)
+# Two promotable clones whose promoted roles must not share a node: the role
+# colocation weighs the dependent instances' nodes during placement (undone
+# when it leaves an instance nowhere to go), and the primary's promotion
+# weights are merged into the dependent clone's before promoting.
+case("score-promoted-anti-promoted",
+     resources=[clone("MS1", stateful("cS"), PM), clone("MS2", stateful("cT"), PM)],
+     constraints=[colo("c1", "MS1", "MS2", "-INFINITY", ' rsc-role="Promoted" with-rsc-role="Promoted"')],
+     status=merge({"node1": [("cS", "running", SF), ("cT", "promoted", SF)],
+                   "node2": [("cS", "promoted", SF), ("cT", "running", SF)],
+                   "node3": [("cS", "stopped", SF), ("cT", "stopped", SF)]},
+                  {("attrs", "node1"): {"master-cS": "50", "master-cT": "100"},
+                   ("attrs", "node2"): {"master-cS": "100", "master-cT": "50"}}))
+# An unmanaged promotable clone keeps its roles: the promoted instance sorts
+# first (INFINITY), the unpromoted one cannot be promoted (-INFINITY).
+case("score-promotable-unmanaged",
+     resources=[clone("MS", stateful("cS"), dict(PM, **{"is-managed": "false"}))],
+     status=pstatus({"node1": "promoted", "node2": "running", "node3": "stopped"}, {"node1": 5, "node2": 10}))
+# Promoted with a group that is stopped: the colocation leaves the promotion
+# priority alone (-1 without a promotion score), nothing is promoted.
+case("score-promoted-with-stopped-group",
+     resources=[group("G", [prim("g1"), prim("g2")], {"target-role": "Stopped"}), clone("MS", stateful("cS"), PM)],
+     constraints=[colo("c1", "MS", "G", "INFINITY", ' rsc-role="Promoted"')],
+     status=merge(probed(["g1", "g2"], N3), pstatus({"node1": "running", "node2": "running", "node3": "stopped"}, {})))
+# Asymmetric cluster: a mandatory colocation with the promoted role lists the
+# promoted instance's node for the dependent even without a location there.
+case("score-asymmetric-with-promoted",
+     props={"symmetric-cluster": "false"},
+     resources=[clone("MS", stateful("cS"), PM), prim("P")],
+     constraints=[loc("l1", "MS", "node1", 0), loc("l2", "MS", "node2", 0), loc("l3", "P", "node2", 10),
+                  colo("c1", "P", "MS", "INFINITY", ' with-rsc-role="Promoted"')],
+     status=merge(probed(["P"], N3), pstatus({"node1": "running", "node2": "running"}, {"node1": 10, "node2": 5})))
