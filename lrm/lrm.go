@@ -591,11 +591,7 @@ func (l *LRM) Close() error {
 	}
 	for _, rs := range l.rscs {
 		for _, r := range rs.queue {
-			res := l.cancelledResult(r, "lrm shutting down")
-			l.pushLocked(res)
-			for _, j := range r.joined {
-				l.pushLocked(joinedResult(res, r, j))
-			}
+			l.pushRunLocked(r, l.cancelledResult(r, "lrm shutting down"))
 		}
 		rs.queue = nil
 	}
@@ -721,15 +717,21 @@ func (l *LRM) completeLocked(r *opRun, res Result, finished time.Time) {
 	}
 	l.log.Info("operation complete", "rsc", out.Rsc.ID, "op", out.Key, "call", out.CallID,
 		"rc", int(out.RC), "status", out.Status.String(), "exec_ms", out.ExecTime.Milliseconds(), "reason", out.Reason)
-	l.pushLocked(out)
-	for _, j := range r.joined {
-		l.pushLocked(joinedResult(out, r, j))
-	}
-	r.joined = nil
+	l.pushRunLocked(r, out)
 	if joinOps[r.req.Op] && r.req.Interval == 0 {
 		r.result = &out
 		l.settling[r.req.Rsc.ID] = r
 	}
+}
+
+// pushRunLocked queues run r's result res followed by the results of the
+// requests joined to it (which then leave the run). The caller holds l.mu.
+func (l *LRM) pushRunLocked(r *opRun, res OpResult) {
+	l.pushLocked(res)
+	for _, j := range r.joined {
+		l.pushLocked(joinedResult(res, r, j))
+	}
+	r.joined = nil
 }
 
 // joinedResult is the result of request j, joined to run r whose result
