@@ -39,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gocrm/gocrm/internal/atomicfile"
 	"github.com/gocrm/gocrm/membership"
 )
 
@@ -245,11 +246,10 @@ func (s *Sandbox) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(s.dir, StateFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o640); err != nil {
-		return fmt.Errorf("write sandbox state: %w", err)
+	if err := atomicfile.Write(filepath.Join(s.dir, StateFile), append(data, '\n'), 0o640); err != nil {
+		return fmt.Errorf("sandbox state: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(s.dir, StateFile))
+	return nil
 }
 
 // writeKey writes a new random gossip key with mode 0600 (never

@@ -2,7 +2,8 @@
 // either the old content or the new, never a torn write: the data goes to
 // a temporary file in the same directory, is synced, renamed over the
 // target, and the directory is synced. Used for the shell's shadow CIBs,
-// agents' generated configuration and the daemon's incarnation counter.
+// agents' generated configuration, the daemon's incarnation counter, the
+// sandbox state and the CTS lab's clock offsets.
 package atomicfile
 
 import (

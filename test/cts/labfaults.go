@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gocrm/gocrm/internal/atomicfile"
 )
 
 // ---- packet loss (netns mode, iptables) ----
@@ -62,12 +64,7 @@ func (l *Lab) SetClockOffset(name string, off time.Duration) error {
 	if l.node(name) == nil {
 		return fmt.Errorf("lab: unknown node %s", name)
 	}
-	p := l.clockFile(name)
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, []byte(off.String()+"\n"), 0o640); err != nil {
-		return fmt.Errorf("lab: clock offset of %s: %w", name, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err := atomicfile.Write(l.clockFile(name), []byte(off.String()+"\n"), 0o640); err != nil {
 		return fmt.Errorf("lab: clock offset of %s: %w", name, err)
 	}
 	return nil
